@@ -1,0 +1,1 @@
+"""The payments API ported to FastAPI, Pydantic v2, asyncpg and Redis."""

@@ -1,0 +1,1 @@
+"""The ASGI shim: one entrypoint that routes each request to the legacy or the new app."""

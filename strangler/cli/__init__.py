@@ -1,0 +1,17 @@
+"""The ``strangler`` command. Each command group lives in its own module and imports lazily,
+so ``strangler --help`` stays fast and a group's heavy dependencies load only when used.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from strangler.cli import db, demo
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(db.app, name="db")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The one schema both apps share: Alembic migrations and deterministic seed data."""

@@ -1,0 +1,112 @@
+"""Find or start what the project needs to run here, then run a command inside that environment.
+
+`make demo` and `make test` go through this module so that a fresh laptop with no
+PostgreSQL and a CI machine with a local one both work with the same two commands:
+
+- ``DATABASE_URL`` set: used as is.
+- ``test`` only: a PostgreSQL answering on 127.0.0.1:5432 (database ``test``) is used.
+- otherwise: an embedded PostgreSQL (the ``pgserver`` package) under ``.strangler/pgdata``.
+- ``REDIS_URL`` set: used; for ``test``, a Redis on 127.0.0.1:6379 is used if it answers;
+  otherwise none, and the Redis-dependent tests skip with a reason.
+- ``SECRET_KEY``: set, else one generated once into ``.strangler/secret_key``.
+
+Example:
+    python -m strangler.devenv test -- pytest -q
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+STATE_DIR = Path(os.environ.get("STRANGLER_STATE_DIR", ".strangler"))
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def local_postgres_ready() -> bool:
+    if not port_open("127.0.0.1", 5432):
+        return False
+    import psycopg2
+
+    try:
+        psycopg2.connect(LOCAL_POSTGRES, connect_timeout=2).close()
+    except psycopg2.Error:
+        return False
+    return True
+
+
+def embedded_postgres_url(state_dir: Path = STATE_DIR) -> str:
+    """Start (or reuse) the embedded PostgreSQL; it outlives this process on purpose."""
+    import pgserver
+
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        str((state_dir / "pgdata").resolve()), cleanup_mode=None
+    )
+    return str(server.get_uri())
+
+
+def database_url(purpose: str, env: Mapping[str, str]) -> tuple[str, str]:
+    if env.get("DATABASE_URL"):
+        return env["DATABASE_URL"], "DATABASE_URL"
+    if purpose == "test" and local_postgres_ready():
+        return LOCAL_POSTGRES, "local PostgreSQL on 127.0.0.1:5432"
+    return embedded_postgres_url(), f"embedded PostgreSQL under {STATE_DIR}/pgdata"
+
+
+def redis_url(purpose: str, env: Mapping[str, str]) -> str | None:
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    if purpose == "test" and port_open("127.0.0.1", 6379):
+        return LOCAL_REDIS
+    return None
+
+
+def secret_key(env: Mapping[str, str], state_dir: Path = STATE_DIR) -> str:
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    path = state_dir / "secret_key"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_environment(purpose: str, env: Mapping[str, str]) -> dict[str, str]:
+    result = dict(env)
+    url, source = database_url(purpose, env)
+    result["DATABASE_URL"] = url
+    result["SECRET_KEY"] = secret_key(env)
+    redis = redis_url(purpose, env)
+    if redis:
+        result["REDIS_URL"] = redis
+    else:
+        result.pop("REDIS_URL", None)
+    print(f"strangler: database: {source}; redis: {redis or 'none'}", file=sys.stderr)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 3 or args[0] not in ("test", "demo") or args[1] != "--":
+        sys.exit("usage: python -m strangler.devenv test|demo -- COMMAND [ARGS...]")
+    environment = build_environment(args[0], os.environ)
+    sys.stdout.flush()
+    os.execvpe(args[2], args[2:], environment)
+
+
+if __name__ == "__main__":
+    main()
