@@ -1,0 +1,1 @@
+"""Flag providers: where a Snapshot comes from (strangler.toml, PostgreSQL, Unleash)."""
