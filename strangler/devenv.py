@@ -20,6 +20,7 @@ import os
 import secrets
 import socket
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -50,11 +51,15 @@ def local_postgres_ready() -> bool:
 
 def embedded_postgres_url(state_dir: Path = STATE_DIR) -> str:
     """Start (or reuse) the embedded PostgreSQL; it outlives this process on purpose."""
-    import pgserver
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers): harmless here.
+        warnings.simplefilter("ignore")
+        import pgserver
 
-    server = pgserver.get_server(  # type: ignore[attr-defined]
-        str((state_dir / "pgdata").resolve()), cleanup_mode=None
-    )
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            str((state_dir / "pgdata").resolve()), cleanup_mode=None
+        )
     return str(server.get_uri())
 
 
