@@ -1,0 +1,243 @@
+"""Start servers pinned to a core, drive them with wrk, and report ratios measured in one run.
+
+The machine is noisy (shared 2 vCPU), so a figure only means something next to a baseline
+measured in the same run: every benchmark here reports ``setup / baseline`` ratios, and
+the absolute numbers only as context. Servers run on core 0, wrk on core 1; every wrk run
+is bounded in time and only ever targets 127.0.0.1.
+
+Example:
+    with Server(["uvicorn", "bench.apps:new_app", "--port", str(port)], port) as server:
+        result = run_wrk(server.url("/new/hello"), connections=50, seconds=5)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+SERVER_CORE = "0"
+CLIENT_CORE = "1"
+
+
+class BenchError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_tool(name: str, debian_package: str | None = None) -> str:
+    """Find a Debian-packaged tool, installing it with apt-get when we are allowed to."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        package = debian_package or name
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, check=False)
+        if subprocess.run(["which", name], capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+            subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, check=False)
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if not found:
+        raise BenchError(f"{name} is missing: install the Debian package {debian_package or name}")
+    return found
+
+
+def pinned(command: Sequence[str], core: str) -> list[str]:
+    return ["taskset", "-c", core, *command] if shutil.which("taskset") else list(command)
+
+
+class Server:
+    """A server process pinned to the server core, ready once ``health_path`` answers 200."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        port: int,
+        health_path: str = "/",
+        env: Mapping[str, str] | None = None,
+        core: str = SERVER_CORE,
+        ready_timeout: float = 30.0,
+    ) -> None:
+        self.command = pinned(command, core)
+        self.port = port
+        self.health_path = health_path
+        self.env = {**os.environ, **(env or {})}
+        self.ready_timeout = ready_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise BenchError(f"{' '.join(self.command)} exited: {stderr[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url(self.health_path), timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise BenchError(f"{' '.join(self.command)} not ready in {self.ready_timeout}s")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        raise BenchError(f"unparseable wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    total = re.search(r"(\d+) requests in", output)
+    if not (rps and p50 and p99 and total):
+        raise BenchError(f"unexpected wrk output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return WrkResult(
+        float(rps.group(1)),
+        _latency_ms(p50.group(1)),
+        _latency_ms(p99.group(1)),
+        errors,
+        int(total.group(1)),
+    )
+
+
+def run_wrk(
+    url: str,
+    connections: int,
+    seconds: float,
+    headers: Mapping[str, str] | None = None,
+    script: Path | None = None,
+    threads: int = 2,
+) -> WrkResult:
+    if not url.startswith("http://127.0.0.1:"):
+        raise BenchError("benchmarks only target 127.0.0.1")
+    command = [
+        ensure_tool("wrk"),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "5s",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
+    completed = subprocess.run(
+        [*pinned(command, CLIENT_CORE), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"wrk failed: {completed.stderr.strip()}")
+    return parse_wrk(completed.stdout)
+
+
+def median_of(rounds: int, measure: Callable[[], WrkResult]) -> WrkResult:
+    """Median of several rounds, to take the edge off this machine's ±30% noise."""
+    results = [measure() for _ in range(rounds)]
+    return WrkResult(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.errors for r in results),
+        sum(r.requests for r in results),
+    )
+
+
+def machine_line() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    python = sys.version.split()[0]
+    return f"{stamp}; {platform.node()}; {os.cpu_count()} vCPU ({cpu}); Python {python}"
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) one benchmark's section of bench/RESULTS.md."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text)
