@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WITH_ENV_TEST := $(PY) -m strangler.devenv test --
 WITH_ENV_DEMO := $(PY) -m strangler.devenv demo --
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean unleash
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(WITH_ENV_TEST) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks (wrk and nginx from Debian, installed if missing); BENCH=router|port|all.
+bench: $(STAMP)
+	$(WITH_ENV_TEST) $(PY) -m bench $(BENCH)
+
+# A local Unleash server for the unleash flag provider (npm install on first use, ~40 s).
+unleash: $(STAMP)
+	$(WITH_ENV_DEMO) $(PY) -m rollout.unleash_local
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,7 +2,10 @@
 
 RolloutError
 ├── PlanError        a strangler.toml [routes]/[flags] section that does not parse
+├── LedgerError      the parity ledger could not store a mismatch
+├── RouteKeyError    not a 'METHOD /path' route key, or not a route flag name (a ValueError)
 └── ProviderError    a flag provider failed (never raised on the request path)
+    └── UnleashUnavailable  node/npm/unleash-server missing, or the server did not start
 """
 
 from __future__ import annotations
@@ -17,4 +20,16 @@ class PlanError(RolloutError):
 
 
 class ProviderError(RolloutError):
+    pass
+
+
+class RouteKeyError(RolloutError, ValueError):
+    pass
+
+
+class UnleashUnavailable(ProviderError):
+    pass
+
+
+class LedgerError(RolloutError):
     pass

@@ -26,6 +26,9 @@ from strangler.db.seed import TABLES
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
+# Shared fixtures registered once for the whole suite (see each module's docstring).
+pytest_plugins = ["tests.fixtures.rollout"]
+
 
 def _server_url() -> str:
     url = os.environ.get("DATABASE_URL")

@@ -1,0 +1,29 @@
+"""``python -m bench [router|port|decide|all]``: run benchmarks and update bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> None:
+    which = argv[0] if argv else "all"
+    if which in ("port", "all"):
+        from bench import port_vs_legacy
+
+        print(port_vs_legacy.main())
+    if which in ("parity", "all"):
+        from bench import parity
+
+        print(parity.main())
+    if which in ("router", "all"):
+        from bench import router
+
+        print(router.main())
+    if which in ("decide", "all"):
+        from bench import decide
+
+        print(decide.main())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,66 @@
+"""The smallest apps that still go through each framework: hello-JSON routes for the
+router benchmark.
+
+``/legacy/hello`` exists only in Flask and ``/new/hello`` only in FastAPI, so the router
+sends each to its one owner without a flag; ``/healthz`` is in both (readiness checks).
+``router_app()`` builds the router around them from the ``STRANGLER_*`` environment, the
+way ``strangler serve`` does, for ``uvicorn --factory``.
+
+Example:
+    >>> legacy_app.test_client().get("/legacy/hello").get_json()
+    {'hello': 'legacy'}
+"""
+
+from __future__ import annotations
+
+import os
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+
+from router_proxy.dispatch import RouterApp
+
+legacy_app = Flask("bench_legacy")
+new_app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+
+@legacy_app.get("/legacy/hello")
+def legacy_hello() -> ResponseReturnValue:
+    return jsonify(hello="legacy")
+
+
+@legacy_app.get("/healthz")
+def legacy_healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@new_app.get("/new/hello")
+async def new_hello() -> dict[str, str]:
+    return {"hello": "new"}
+
+
+@new_app.get("/healthz")
+async def new_healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def a2wsgi_app() -> WSGIMiddleware:
+    """Flask behind a2wsgi alone: the in-process baseline the router's bridge must match."""
+    return WSGIMiddleware(legacy_app)  # type: ignore[arg-type]
+
+
+def router_app() -> RouterApp:
+    """The router as ``strangler serve`` builds it (settings from ``STRANGLER_*``, JSON
+    access log on), serving the two apps above."""
+    from rollout.providers.static import StaticProvider
+    from rollout.types import Snapshot
+    from router_proxy import logs
+    from router_proxy.asgi import build_app
+    from router_proxy.config import load_settings
+
+    apps = {"apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}}
+    settings = load_settings(apps, os.environ, {})
+    logs.configure()
+    return build_app(settings, StaticProvider(Snapshot()))

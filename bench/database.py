@@ -1,0 +1,39 @@
+"""A seeded benchmark database beside the test ones: created, migrated and seeded once."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from strangler.db.migrate import upgrade
+from strangler.db.seed import Dataset, build_dataset, write_dataset
+
+BENCH_DB = "strangler_bench"
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("bench: DATABASE_URL must be set (run through `make bench`)")
+    return url
+
+
+def seeded_database(accounts: int, payments_per_account: int, seed: int = 1) -> tuple[str, Dataset]:
+    """Recreate the bench database so every run starts from the same rows."""
+    server = server_url()
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin.close()
+    url = make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
+    upgrade(url)
+    data = build_dataset(accounts, seed, payments_per_account)
+    write_dataset(url, data)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("ANALYZE")
+    return url, data

@@ -1,0 +1,1 @@
+"""SQL of the payments API, one module per resource; async, on asyncpg connections."""

@@ -1,0 +1,149 @@
+"""Payments and their refunds: read one (cached), list, create (debit), refund (credit).
+
+Locks: an account row is always locked before a payment row, so a payment and a refund
+on the same account queue up instead of deadlocking.
+
+Example:
+    >>> PAYMENT_ID.fullmatch("pay_" + "ab" * 12) is not None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from fastapi_app.cursors import encode_cursor
+from fastapi_app.database import Connection, Database
+from fastapi_app.errors import CurrencyMismatch, InsufficientFunds, NotFound, RefundExceedsPayment
+from fastapi_app.objects import PAYMENT_COLUMNS, REFUND_COLUMNS, page, payment_json, refund_json
+from fastapi_app.store.access import owned_by, require_active
+from fastapi_app.store.accounts import LOCK_ACCOUNT
+from fastapi_app.store.ledger import move_money
+
+PAYMENT_ID = re.compile(r"pay_[0-9a-f]{24}")
+PREFIXED_PAYMENT_COLUMNS = ", ".join(f"p.{name}" for name in PAYMENT_COLUMNS.split(", "))
+SELECT_PAYMENT = (
+    f"SELECT {PREFIXED_PAYMENT_COLUMNS}, a.owner FROM payments p "
+    "JOIN accounts a ON a.id = p.account_id WHERE p.id = $1"
+)
+LOCK_PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1 FOR UPDATE"
+SELECT_REFUNDS = (
+    f"SELECT {REFUND_COLUMNS} FROM refunds WHERE payment_id = ANY($1::text[]) "
+    "ORDER BY created_at, id"
+)
+LIST_PAYMENTS = (
+    f"SELECT {PREFIXED_PAYMENT_COLUMNS} FROM payments p JOIN accounts a ON a.id = p.account_id "
+    "WHERE a.owner = $1 AND ($2::bigint IS NULL OR p.account_id = $2) "
+    "AND ($3::text IS NULL OR p.status = $3) "
+    "AND ($4::timestamptz IS NULL OR (p.created_at, p.id) < ($4, $5::text)) "
+    "ORDER BY p.created_at DESC, p.id DESC LIMIT $6"
+)
+INSERT_PAYMENT = (
+    "INSERT INTO payments (id, account_id, amount_cents, currency, merchant, description, status)"
+    f" VALUES ($1, $2, $3, $4, $5, $6, 'succeeded') RETURNING {PAYMENT_COLUMNS}"
+)
+INSERT_REFUND = (
+    "INSERT INTO refunds (id, payment_id, amount_cents, reason) VALUES ($1, $2, $3, $4) "
+    f"RETURNING {REFUND_COLUMNS}"
+)
+APPLY_REFUND = (
+    "UPDATE payments SET refunded_cents = refunded_cents + $2, "
+    "status = CASE WHEN refunded_cents + $2 = amount_cents THEN 'refunded' "
+    "ELSE 'partially_refunded' END WHERE id = $1"
+)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+async def _refunds_by_payment(database: Database, payment_ids: list[str]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {payment_id: [] for payment_id in payment_ids}
+    if payment_ids:
+        for row in await database.fetch(SELECT_REFUNDS, payment_ids):
+            grouped[row["payment_id"]].append(row)
+    return grouped
+
+
+async def load_payment(database: Database, payment_id: str) -> dict[str, Any] | None:
+    """``{"owner", "payment"}`` or None; this is what the cache stores."""
+    if not PAYMENT_ID.fullmatch(payment_id):
+        return None
+    row = await database.fetchrow(SELECT_PAYMENT, payment_id)
+    if row is None:
+        return None
+    refunds = await _refunds_by_payment(database, [payment_id])
+    return {"owner": row["owner"], "payment": payment_json(row, refunds[payment_id])}
+
+
+async def list_payments(
+    database: Database,
+    owner: str,
+    filters: tuple[int | None, str | None],
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> dict[str, Any]:
+    account_id, status = filters
+    after_at, after_id = after if after else (None, None)
+    fetched = await database.fetch(
+        LIST_PAYMENTS, owner, account_id, status, after_at, after_id, limit + 1
+    )
+    rows = fetched[:limit]
+    refunds = await _refunds_by_payment(database, [row["id"] for row in rows])
+    items = [payment_json(row, refunds[row["id"]]) for row in rows]
+    if len(fetched) <= limit:
+        return page(items, None)
+    return page(items, encode_cursor([items[-1]["created_at"], items[-1]["id"]]))
+
+
+async def create_payment(
+    conn: Connection, database: Database, owner: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    account = owned_by(await database.fetchrow_on(conn, LOCK_ACCOUNT, body["account_id"]), owner)
+    require_active(account)
+    if account["currency"] != body["currency"]:
+        raise CurrencyMismatch()
+    if account["balance_cents"] < body["amount_cents"]:
+        raise InsufficientFunds()
+    payment_id = new_id("pay")
+    row = await database.fetchrow_on(
+        conn,
+        INSERT_PAYMENT,
+        payment_id,
+        account["id"],
+        body["amount_cents"],
+        body["currency"],
+        body["merchant"],
+        body.get("description"),
+    )
+    assert row is not None
+    await move_money(conn, database, dict(account), -body["amount_cents"], "payment", payment_id)
+    return payment_json(row, [])
+
+
+async def refund_payment(
+    conn: Connection, database: Database, owner: str, payment_id: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """The refund object and the refunded payment's account id (its cache must go)."""
+    if not PAYMENT_ID.fullmatch(payment_id):
+        raise NotFound()
+    found = await database.fetchrow_on(conn, SELECT_PAYMENT, payment_id)
+    if found is None:
+        raise NotFound()
+    account = owned_by(await database.fetchrow_on(conn, LOCK_ACCOUNT, found["account_id"]), owner)
+    require_active(account)
+    payment = await database.fetchrow_on(conn, LOCK_PAYMENT, payment_id)
+    assert payment is not None
+    amount = body["amount_cents"]
+    if amount > payment["amount_cents"] - payment["refunded_cents"]:
+        raise RefundExceedsPayment()
+    refund = await database.fetchrow_on(
+        conn, INSERT_REFUND, new_id("re"), payment_id, amount, body.get("reason")
+    )
+    assert refund is not None
+    await database.execute_on(conn, APPLY_REFUND, payment_id, amount)
+    await move_money(conn, database, dict(account), amount, "refund", refund["id"])
+    return refund_json(refund), int(account["id"])

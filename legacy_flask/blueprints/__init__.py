@@ -1,0 +1,1 @@
+"""The legacy app's blueprints: accounts, payments, transfers, session (login) and ops."""

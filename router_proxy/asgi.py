@@ -1,0 +1,92 @@
+"""The composition root: settings in, one ASGI app out.
+
+Example (serve it with any ASGI server)::
+
+    from router_proxy.asgi import build_app
+    from router_proxy.config import Settings
+
+    app = build_app(Settings(legacy_app="myapp.wsgi:app", new_app="myapi.main:app"))
+    # uvicorn.run(app, lifespan="on")
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from rollout.providers.base import FlagProvider
+from rollout.providers.static import StaticProvider
+from rollout.types import Snapshot
+from router_proxy.backends.base import Backend
+from router_proxy.backends.inprocess import LegacyInProcess, NewInProcess
+from router_proxy.backends.remote import RemoteBackend
+from router_proxy.config import Settings, load_settings
+from router_proxy.dispatch import RouterApp, ShadowHook
+from router_proxy.errors import ConfigError
+from router_proxy.routes import RouteTable, build_route_table
+
+
+def build_app(
+    settings: Settings,
+    provider: FlagProvider | None = None,
+    shadow_hook: ShadowHook | None = None,
+) -> RouterApp:
+    legacy_app = import_app(settings.legacy_app)
+    new_app = import_app(settings.new_app)
+    table = build_route_table(legacy_app, new_app)
+    legacy, new = build_backends(settings, legacy_app, new_app)
+    provider = provider or StaticProvider(Snapshot())
+    return RouterApp(table, provider, legacy, new, settings, shadow_hook)
+
+
+def build_router(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    flags: str | None = None,
+) -> RouterApp:
+    """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
+    overrides it), shadow with comparator and ledger, owner lookups. Raises ConfigError
+    or PlanError."""
+    from rollout.compare import load_rules
+    from rollout.providers.factory import build_provider
+    from rollout.providers.settings import flag_settings
+    from router_proxy.wiring import attach_rollout
+
+    settings = load_settings(raw, env, overrides)
+    rules = load_rules(raw)
+    provider = build_provider(flag_settings(raw, env, flags), raw, settings.database_url or None)
+    router = build_app(settings, provider)
+    attach_rollout(router, settings, rules)
+    return router
+
+
+def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[Backend, Backend]:
+    if settings.mode == "remote":
+        return (
+            RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings),
+            RemoteBackend("new", settings.new_url, settings.new_health_path, settings),
+        )
+    return LegacyInProcess(legacy_app, settings), NewInProcess(new_app)
+
+
+def load_route_table(settings: Settings) -> RouteTable:
+    return build_route_table(import_app(settings.legacy_app), import_app(settings.new_app))
+
+
+def import_app(target: str) -> Any:
+    """``package.module:attribute`` (``:factory()`` calls a factory without arguments)."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"{target!r}: expected 'module:attribute'")
+    call = attribute.endswith("()")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # an app's own import-time failure is a config error here
+        raise ConfigError(f"{target!r}: cannot import {module_name} ({exc})") from exc
+    try:
+        found = getattr(module, attribute.removesuffix("()"))
+    except AttributeError:
+        raise ConfigError(f"{target!r}: {module_name} has no attribute {attribute}") from None
+    return found() if call else found

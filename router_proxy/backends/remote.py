@@ -1,0 +1,214 @@
+"""A backend over HTTP (gunicorn for legacy, uvicorn for new) through one pooled
+keep-alive aiohttp session per backend.
+
+Failures (A6): connect errors and timeouts become 502/504 in the apps' JSON error shape,
+while nothing was sent to the client yet. Idempotent requests (GET/HEAD/OPTIONS, or writes
+carrying an Idempotency-Key) are retried once, on connect errors only, and only if not one
+body byte was read for the first try. A circuit breaker per backend opens after 5
+consecutive failures and lets one trial through after 30 s.
+
+Example:
+    >>> from router_proxy.config import Settings
+    >>> RemoteBackend("legacy", "http://127.0.0.1:8001", "/healthz", Settings()).base_url
+    'http://127.0.0.1:8001'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+
+from router_proxy.backends.circuit import CircuitBreaker
+from router_proxy.body import RequestBody
+from router_proxy.config import Settings
+from router_proxy.errors import BackendTimeout, BackendUnavailable
+from router_proxy.headers import HOP_BY_HOP
+from router_proxy.types import HeaderList, Scope, Send
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READY_CACHE_SECONDS = 1.0
+WHOLE_BODY_LIMIT = 64 * 1024  # responses up to this declared size are relayed in one send
+
+
+class UpstreamBroken(Exception):
+    """The upstream failed after the response started: the client connection must drop."""
+
+
+class RemoteBackend:
+    def __init__(self, name: str, base_url: str, health_path: str, settings: Settings) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.health_path = health_path
+        self.settings = settings
+        self.breaker = CircuitBreaker(settings.circuit_failures, settings.circuit_reset_seconds)
+        self._session: aiohttp.ClientSession | None = None
+        self._ready_at = 0.0
+        self._ready = False
+
+    async def startup(self) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.upstream_pool_size,
+            keepalive_timeout=30,
+            ttl_dns_cache=300,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=self.settings.connect_timeout,
+                sock_read=self.settings.read_timeout,
+            ),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        )
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._ready_at > READY_CACHE_SECONDS:
+            self._ready = await self._probe()
+            self._ready_at = now
+        return self._ready
+
+    async def _probe(self) -> bool:
+        try:
+            async with self._client().get(
+                self.base_url + self.health_path, timeout=aiohttp.ClientTimeout(total=1.0)
+            ) as response:
+                return response.status < 500
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    async def handle(self, scope: Scope, body: RequestBody, send: Send) -> None:
+        if not self.breaker.allow():
+            retry_after = max(1, round(self.settings.circuit_reset_seconds))
+            raise BackendUnavailable("circuit open", retry_after=retry_after)
+        response = await self._request_with_retry(scope, body)
+        try:
+            await self._relay(response, body, send)
+        finally:
+            response.release()
+
+    async def _request_with_retry(self, scope: Scope, body: RequestBody) -> aiohttp.ClientResponse:
+        attempts = 2 if _idempotent(scope) else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._request(scope, body)
+            except aiohttp.ClientConnectorError as exc:
+                self.breaker.record_failure()
+                if attempt + 1 < attempts and not body.started:
+                    continue
+                raise BackendUnavailable(f"{self.name}: connect failed") from exc
+            except TimeoutError as exc:
+                self.breaker.record_failure()
+                raise BackendTimeout(f"{self.name}: timed out") from exc
+            except aiohttp.ClientError as exc:
+                self.breaker.record_failure()
+                raise BackendUnavailable(f"{self.name}: {type(exc).__name__}") from exc
+            self.breaker.record_success()
+            return response
+        raise AssertionError("unreachable")
+
+    async def _request(self, scope: Scope, body: RequestBody) -> aiohttp.ClientResponse:
+        headers = _forward_headers(scope)
+        return await self._client().request(
+            scope["method"],
+            self.base_url + _target(scope),
+            headers=headers,
+            data=_body_chunks(body) if body.has_body else None,
+            allow_redirects=False,
+            compress=None,
+        )
+
+    async def _relay(self, response: aiohttp.ClientResponse, body: RequestBody, send: Send) -> None:
+        headers = _response_headers(response.raw_headers)
+        start = {"type": "http.response.start", "status": response.status, "headers": headers}
+        length = response.content_length
+        if length is not None and length <= WHOLE_BODY_LIMIT:
+            # Small and declared: read it whole and send once (no disconnect watch needed).
+            try:
+                whole = await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.breaker.record_failure()
+                raise _broken_or_unavailable(self.name, exc) from exc
+            await send(start)
+            await send({"type": "http.response.body", "body": whole, "more_body": False})
+            return
+        await send(start)
+        body.start()  # streaming: stop reading the upstream once the client has gone
+        try:
+            async for chunk in response.content.iter_any():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if body.disconnected.is_set():
+                    response.close()
+                    return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.breaker.record_failure()
+            raise UpstreamBroken(f"{self.name}: {type(exc).__name__} mid-response") from exc
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise BackendUnavailable(f"{self.name}: not started")
+        return self._session
+
+
+def _broken_or_unavailable(name: str, exc: BaseException) -> Exception:
+    """Nothing was sent yet, so a failed read is still a clean 502/504."""
+    if isinstance(exc, TimeoutError):
+        return BackendTimeout(f"{name}: timed out reading the response")
+    return BackendUnavailable(f"{name}: {type(exc).__name__} reading the response")
+
+
+def _idempotent(scope: Scope) -> bool:
+    if scope["method"] in IDEMPOTENT_METHODS:
+        return True
+    return any(name == b"idempotency-key" for name, _ in scope["headers"])
+
+
+def _target(scope: Scope) -> str:
+    path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query: bytes = scope.get("query_string", b"")
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+def _forward_headers(scope: Scope) -> list[tuple[str, str]]:
+    headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]]
+    client = scope.get("client")
+    if client:
+        # The router resolved the client (trusted proxies only); upstreams trust the router.
+        headers.append(("x-forwarded-for", client[0]))
+    headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
+    return headers
+
+
+async def _body_chunks(body: RequestBody) -> AsyncIterator[bytes]:
+    while True:
+        message = await body.receive()
+        if message["type"] != "http.request":
+            return
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> HeaderList:
+    named = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    }
+    return [
+        (name.lower(), value)
+        for name, value in raw
+        if name.lower() not in HOP_BY_HOP and name.lower() not in named
+    ]

@@ -1,0 +1,109 @@
+"""Router settings from one place: ``strangler.toml`` ``[apps]``/``[router]``, then the
+environment, then command-line overrides (later wins).
+
+Example:
+    >>> s = load_settings({"apps": {"legacy": "myapp.wsgi:app"}}, env={}, overrides={})
+    >>> (s.legacy_app, s.mode, s.wsgi_threads)
+    ('myapp.wsgi:app', 'inprocess', 10)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from router_proxy.errors import ConfigError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# environment variable -> settings field
+ENV_NAMES = {
+    "STRANGLER_LEGACY_APP": "legacy_app",
+    "STRANGLER_NEW_APP": "new_app",
+    "STRANGLER_MODE": "mode",
+    "STRANGLER_LEGACY_URL": "legacy_url",
+    "STRANGLER_NEW_URL": "new_url",
+    "STRANGLER_WSGI_THREADS": "wsgi_threads",
+    "STRANGLER_TRUSTED_PROXIES": "trusted_proxies",
+    "SECRET_KEY": "secret_key",
+    "DATABASE_URL": "database_url",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    legacy_app: str = "legacy_flask.wsgi:app"
+    new_app: str = "fastapi_app.main:app"
+    mode: str = "inprocess"  # or "remote"
+    legacy_url: str = "http://127.0.0.1:8001"
+    new_url: str = "http://127.0.0.1:8002"
+    legacy_health_path: str = "/healthz"
+    new_health_path: str = "/healthz"
+    # Default: the SQLAlchemy pool size, so a thread never waits for a connection.
+    wsgi_threads: int = 10
+    pool_wait_seconds: float = 5.0
+    max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = 64 * 1024
+    max_header_fields: int = 100
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    secret_key: str = ""
+    session_cookie: str = "session"
+    connect_timeout: float = 2.0
+    read_timeout: float = 30.0
+    upstream_pool_size: int = 100
+    circuit_failures: int = 5
+    circuit_reset_seconds: float = 30.0
+    # The apps' database: API key -> owner for sticky canaries, and the parity ledger.
+    database_url: str = ""
+    shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
+    shadow_timeout: float = 2.0
+    shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def load_settings(
+    toml: Mapping[str, Any], env: Mapping[str, str], overrides: Mapping[str, Any]
+) -> Settings:
+    raw: dict[str, Any] = {}
+    apps = toml.get("apps", {})
+    named = {"legacy_app": apps.get("legacy"), "new_app": apps.get("new")}
+    raw.update({k: v for k, v in named.items() if v})
+    raw.update(_known("router", toml.get("router", {})))
+    raw.update({field_name: env[name] for name, field_name in ENV_NAMES.items() if env.get(name)})
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**{name: _coerce(name, value) for name, value in raw.items()})
+
+
+def _known(section: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(table) - set(FIELDS)
+    if unknown:
+        raise ConfigError(f"[{section}]: unknown keys {sorted(unknown)}")
+    return dict(table)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "trusted_proxies":
+        return _networks(value)
+    if name == "mode" and value not in ("inprocess", "remote"):
+        raise ConfigError(f"mode must be 'inprocess' or 'remote', not {value!r}")
+    kind: type = type(FIELDS[name].default)
+    try:
+        coerced = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from exc
+    if kind in (int, float) and coerced <= 0:
+        raise ConfigError(f"{name}: must be positive, got {value!r}")
+    return coerced
+
+
+def _networks(value: Any) -> tuple[IPNetwork, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item)
+    except ValueError as exc:
+        raise ConfigError(f"trusted_proxies: {exc}") from exc

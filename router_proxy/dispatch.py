@@ -1,0 +1,262 @@
+"""RouterApp: clean the request, find its route key, ask ``decide``, serve it from the
+primary backend, and hand the decision to the shadow hook (if any) afterwards.
+
+Per-request state lives in one ``_Exchange`` object; the app itself only holds what is
+shared (route table, provider, backends).
+
+Example:
+    >>> from rollout.types import Backend, Decision
+    >>> UNKNOWN_ROUTE.primary is Backend.LEGACY
+    True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from rollout.decide import decide
+from rollout.providers.base import FlagProvider
+from rollout.types import Backend, Decision, RouteInfo
+from router_proxy.backends.base import Backend as BackendImpl
+from router_proxy.body import RequestBody
+from router_proxy.capture import Captured, ResponseRecorder, buffer_request_body
+from router_proxy.config import Settings
+from router_proxy.context import CallerReader
+from router_proxy.endpoints import own_endpoint
+from router_proxy.errors import (
+    BodyTooLarge,
+    RequestRejected,
+    error_body,
+    send_json,
+    send_rejection,
+)
+from router_proxy.headers import Inbound, clean_request
+from router_proxy.logs import access_log
+from router_proxy.owners import OwnerDirectory, needs_owner
+from router_proxy.routes import RouteTable
+from router_proxy.stats import RouterStats
+from router_proxy.types import Message, Receive, Scope, Send
+
+UNKNOWN_ROUTE = Decision(Backend.LEGACY, reason="unknown route")
+SERVED_BY = b"x-served-by"
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the shadow hook (and the comparator, later) learns about a finished request."""
+
+    request_id: str
+    route: RouteInfo | None
+    decision: Decision
+    scope: Scope
+    status: int
+    body: bytes | None = None  # the request body, when it fit the shadow's limit
+    response: Captured | None = None  # the primary's response as the client got it
+
+
+ShadowHook = Callable[[Served], Awaitable[None]]
+
+
+class RouterApp:
+    def __init__(
+        self,
+        table: RouteTable,
+        provider: FlagProvider,
+        legacy: BackendImpl,
+        new: BackendImpl,
+        settings: Settings,
+        shadow_hook: ShadowHook | None = None,
+        owners: OwnerDirectory | None = None,
+        stats: RouterStats | None = None,
+    ) -> None:
+        self.table = table
+        self.provider = provider
+        self.backends = {Backend.LEGACY: legacy, Backend.NEW: new}
+        self.settings = settings
+        self.callers = CallerReader(settings.secret_key, settings.session_cookie)
+        self.shadow_hook = shadow_hook
+        self.owners = owners
+        self.stats = stats or RouterStats()
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["path"].startswith("/_strangler/"):
+                await own_endpoint(self, scope, send)
+            else:
+                await _Exchange(self, scope, receive, send).run()
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    def route_for(self, scope: Scope) -> RouteInfo | None:
+        return self.table.match(scope["method"], _app_path(scope))
+
+    async def decide(self, route: RouteInfo | None, inbound: Inbound) -> Decision:
+        if route is None:
+            return UNKNOWN_ROUTE
+        snapshot = self.provider.snapshot()
+        owner = None
+        if self.owners is not None and inbound.authorization and needs_owner(route, snapshot):
+            owner = await self.owners.owner_for(inbound.authorization)
+        ctx = self.callers.context(
+            inbound.authorization,
+            inbound.cookie,
+            inbound.client_host,
+            random.random() * 100,
+            owner,
+        )
+        return decide(route, ctx, snapshot)
+
+    async def ready(self) -> dict[str, bool]:
+        return {backend.value: await impl.ready() for backend, impl in self.backends.items()}
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        try:
+            # Blocking at most one fetch or connect, off the loop.
+            await asyncio.to_thread(self.provider.start)
+            for impl in self.backends.values():
+                await impl.startup()
+        except Exception as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        for impl in reversed(list(self.backends.values())):
+            await impl.shutdown()
+        for close in self.closers:
+            await close()
+        await asyncio.to_thread(self.provider.stop)
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+class _Exchange:
+    """One request on its way through the router."""
+
+    def __init__(self, router: RouterApp, scope: Scope, receive: Receive, send: Send) -> None:
+        self.router = router
+        self.scope = scope
+        self.receive = receive
+        self.client_send = send
+        self.served_by = b"router"
+        self.request_id = b""
+        self.status = 0
+        self.started = False
+        self.shadow_body: bytes | None = None
+        self.recorder: ResponseRecorder | None = None
+
+    async def run(self) -> None:
+        began = time.perf_counter()
+        route: RouteInfo | None = None
+        decision = UNKNOWN_ROUTE
+        inbound: Inbound | None = None
+        try:
+            inbound = clean_request(self.scope, self.router.settings)
+            self.request_id = inbound.request_id.encode()
+            route = self.router.route_for(self.scope)
+            decision = await self.router.decide(route, inbound)
+            await self._serve(inbound, decision)
+        except RequestRejected as rejected:
+            await self._reject(rejected)
+        finally:
+            self._log(route, decision, began)
+            if route is not None:
+                self.router.stats.served(route.key, self.served_by.decode())
+        hook = self.router.shadow_hook
+        if hook is not None and inbound is not None and decision.shadow is not None:
+            response = self.recorder.captured if self.recorder else None
+            served = Served(
+                inbound.request_id,
+                route,
+                decision,
+                inbound.scope,
+                self.status,
+                self.shadow_body,
+                response,
+            )
+            await hook(served)
+
+    async def _serve(self, inbound: Inbound, decision: Decision) -> None:
+        settings = self.router.settings
+        length = inbound.content_length
+        if length is not None and length > settings.max_body_bytes:
+            raise BodyTooLarge()
+        has_body = inbound.chunked or bool(length)
+        body = RequestBody(self.receive, settings.max_body_bytes, has_body=has_body)
+        try:
+            if inbound.chunked:
+                await body.prefetch()
+            self.served_by = decision.primary.value.encode()
+            send: Send = self._send
+            if decision.shadow is not None and self.router.shadow_hook is not None:
+                send = await self._capture(inbound, body)
+            await self.router.backends[decision.primary].handle(inbound.scope, body, send)
+        except RequestRejected:
+            raise
+        except Exception as exc:
+            access_log.error(
+                "backend_failed", request_id=inbound.request_id, error=type(exc).__name__
+            )
+            if self.started:
+                raise  # mid-response: dropping the connection is the only honest answer
+            await self._reject_internal()
+        finally:
+            body.close()
+
+    async def _capture(self, inbound: Inbound, body: RequestBody) -> Send:
+        """Keep the body and the primary's response for the shadow's comparison."""
+        limit = self.router.settings.shadow_max_body_bytes
+        self.shadow_body = await buffer_request_body(body, inbound.content_length, limit)
+        self.recorder = ResponseRecorder(self._send, limit)
+        return self.recorder.send
+
+    async def _send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            headers = list(message.get("headers", ()))
+            headers.append((SERVED_BY, self.served_by))
+            if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                headers.append((b"x-request-id", self.request_id))
+            message = {**message, "headers": headers}
+        await self.client_send(message)
+
+    async def _reject(self, rejected: RequestRejected) -> None:
+        if self.started:
+            raise rejected
+        self.status = rejected.status
+        extra = [(SERVED_BY, self.served_by)]
+        if self.request_id:
+            extra.append((b"x-request-id", self.request_id))
+        await send_rejection(self.client_send, rejected, extra)
+
+    async def _reject_internal(self) -> None:
+        self.status = 500
+        body = error_body("internal_error", "Internal server error.")
+        extra = [(SERVED_BY, self.served_by), (b"x-request-id", self.request_id)]
+        await send_json(self.client_send, 500, body, extra)
+
+    def _log(self, route: RouteInfo | None, decision: Decision, began: float) -> None:
+        access_log.info(
+            "request",
+            request_id=self.request_id.decode(),
+            method=self.scope["method"],
+            path=self.scope["path"],
+            route=route.key if route else None,
+            status=self.status,
+            served_by=self.served_by.decode(),
+            reason=decision.reason,
+            ms=round((time.perf_counter() - began) * 1000, 2),
+        )
+
+
+def _app_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] or "/" if root and path.startswith(root) else path

@@ -1,0 +1,135 @@
+"""API key -> owner, for sticky canaries: the same owner lands on the same side whether it
+calls with any of its API keys or with a browser session, in every router process.
+
+The router holds only ``sha256(key)`` (what the shared ``api_keys`` table stores, never
+the key), in an LRU cache. A miss is one indexed lookup on the apps' database, run in a
+worker thread so the event loop never waits on PostgreSQL; it happens once per key per
+process and only for routes whose canary needs an identity. An unknown key is cached
+briefly as unknown (the app will answer 401 anyway). While the database is unreachable,
+lookups pause for ``retry_after`` seconds and the caller falls back to the key's own hash
+(still sticky per key).
+
+Example:
+    >>> bearer_token(b"Bearer sk_test_1")
+    b'sk_test_1'
+    >>> OwnerDirectory("postgresql://postgres@127.0.0.1/test").cached
+    0
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+
+import psycopg2
+import psycopg2.extensions
+import structlog
+
+from rollout.types import Mode, RouteInfo, Snapshot, Stickiness
+
+log = structlog.get_logger("router_proxy.owners")
+
+_LOOKUP = "SELECT owner FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
+_UNKNOWN = ""  # cached answer for a key that has no (live) row
+IDENTITY_STICKINESS = frozenset({Stickiness.DEFAULT, Stickiness.USER_ID})
+
+
+def bearer_token(authorization: bytes) -> bytes | None:
+    scheme, _, token = authorization.partition(b" ")
+    token = token.strip()
+    return token if scheme.lower() == b"bearer" and token else None
+
+
+class OwnerDirectory:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        size: int = 10_000,
+        ttl: float = 300.0,
+        unknown_ttl: float = 5.0,
+        retry_after: float = 5.0,
+        connect_timeout: float = 2.0,
+    ) -> None:
+        self._url = database_url
+        self._size = size
+        self._ttl = ttl
+        self._unknown_ttl = unknown_ttl
+        self._retry_after = retry_after
+        self._connect_timeout = connect_timeout
+        self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._conn: psycopg2.extensions.connection | None = None
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self.lookups = 0  # database round trips; tests watch it
+
+    @property
+    def cached(self) -> int:
+        return len(self._cache)
+
+    async def owner_for(self, authorization: bytes) -> str | None:
+        token = bearer_token(authorization)
+        if token is None:
+            return None
+        digest = hashlib.sha256(token).hexdigest()
+        hit = self._cache.get(digest)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            self._cache.move_to_end(digest)
+            return hit[0] or None
+        if now < self._paused_until:
+            return None
+        owner = await asyncio.to_thread(self._lookup, digest)
+        if owner is not None:
+            self._remember(digest, owner, now)
+        return owner or None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _remember(self, digest: str, owner: str, now: float) -> None:
+        self._cache[digest] = (owner, now + (self._ttl if owner else self._unknown_ttl))
+        self._cache.move_to_end(digest)
+        while len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+
+    def _lookup(self, digest: str) -> str | None:
+        """The owner, _UNKNOWN for no such key, None when the database did not answer."""
+        with self._lock:
+            try:
+                self.lookups += 1
+                with self._connection().cursor() as cur:
+                    cur.execute(_LOOKUP, (digest,))
+                    row = cur.fetchone()
+                return str(row[0]) if row else _UNKNOWN
+            except psycopg2.Error as exc:
+                self._paused_until = time.monotonic() + self._retry_after
+                log.warning("owner_lookup_failed", error=type(exc).__name__)
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+                return None
+
+    def _connection(self) -> psycopg2.extensions.connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(
+                self._url,
+                connect_timeout=max(1, round(self._connect_timeout)),
+                application_name="strangler-router-owners",
+            )
+            self._conn.autocommit = True
+        return self._conn
+
+
+def needs_owner(route: RouteInfo, snapshot: Snapshot) -> bool:
+    """Only a canary split on a route both apps serve looks at who the caller is."""
+    if snapshot.kill_switch or not (route.in_legacy and route.in_new):
+        return False
+    flag = snapshot.flag_for(route.key)
+    return flag.mode is Mode.CANARY and flag.stickiness in IDENTITY_STICKINESS

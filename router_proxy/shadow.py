@@ -1,0 +1,203 @@
+"""The shadow: after the primary has answered, replay the request to the other backend,
+compare both answers and keep the evidence, without ever touching the client's response.
+
+The dispatcher calls the runner (its ``shadow_hook``) once the client has the whole
+response; the runner only schedules a task and returns. Scheduling happens after the
+response on purpose: with both apps in one process the copy would otherwise share the
+event loop (and the GIL) with the answer the client is waiting for.
+
+Bounds (A7): at most ``concurrency`` copies in flight (more are dropped, not queued),
+each cancelled after ``timeout`` seconds, and request or response bodies over
+``body_limit`` are not compared. Writes (A8) are never sent twice: a write's copy goes
+only to the new app and only in sandbox mode (``X-Strangler-Sandbox: 1``, its
+transaction is rolled back); anything else is skipped and counted. Comparator, ledger and
+candidate failures are counted and logged (never a payload), never raised.
+
+Example:
+    runner = ShadowRunner({Backend.LEGACY: legacy, Backend.NEW: new}, RouterStats(),
+                          ShadowLimits(concurrency=8, timeout=2.0, body_limit=256 * 1024))
+    app = RouterApp(table, provider, legacy, new, settings, shadow_hook=runner)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from rollout.compare import DEFAULT_RULES, CompareRules, Difference, HttpResponse, compare
+from rollout.ledger import ParityLedger, RecordedRequest
+from rollout.types import Backend
+from router_proxy.backends.base import Backend as BackendImpl
+from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured, ResponseRecorder, replay_body
+from router_proxy.dispatch import Served
+from router_proxy.stats import RouterStats
+from router_proxy.types import Scope
+
+log = structlog.get_logger("router_proxy.shadow")
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SANDBOX_HEADER = (b"x-strangler-sandbox", b"1")
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowLimits:
+    concurrency: int = 8
+    timeout: float = 2.0
+    body_limit: int = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    differences: list[Difference]
+    compare_failed: bool = False
+    ledger_failed: bool = False
+
+
+class ShadowRunner:
+    def __init__(
+        self,
+        backends: Mapping[Backend, BackendImpl],
+        stats: RouterStats,
+        limits: ShadowLimits = ShadowLimits(),
+        rules: Mapping[str, CompareRules] | None = None,
+        ledger: ParityLedger | None = None,
+    ) -> None:
+        self.backends = backends
+        self.stats = stats
+        self.limits = limits
+        self.rules = dict(rules or {})
+        self.ledger = ledger
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.sent: int = 0  # copies actually sent to a backend; tests watch it
+
+    async def __call__(self, served: Served) -> None:
+        try:
+            self._schedule(served)
+        except Exception as exc:  # the shadow never breaks the request it copies
+            log.error("shadow_schedule_failed", error=type(exc).__name__)
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.close)
+
+    def _schedule(self, served: Served) -> None:
+        route, target = served.route, served.decision.shadow
+        if route is None or target is None:
+            return
+        counters = self.stats.counters(route.key)
+        if not self._may_copy(served, target):
+            counters.skipped_writes += 1
+            return
+        if served.body is None or served.response is None or not _comparable(served.response):
+            counters.drops["body_cap"] += 1
+            return
+        if len(self.tasks) >= self.limits.concurrency:
+            counters.drops["cap"] += 1
+            return
+        task = asyncio.get_running_loop().create_task(self._run(served, target))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _may_copy(self, served: Served, target: Backend) -> bool:
+        """A8: a write is copied only to the new app, only in sandbox mode."""
+        assert served.route is not None
+        is_write = served.route.is_write or served.scope["method"] in WRITE_METHODS
+        return not is_write or (served.decision.sandbox and target is Backend.NEW)
+
+    async def _run(self, served: Served, target: Backend) -> None:
+        assert served.route is not None and served.response is not None
+        key = served.route.key
+        try:
+            candidate = await asyncio.wait_for(self._replay(served, target), self.limits.timeout)
+        except TimeoutError:
+            self.stats.dropped(key, "timeout")
+            return
+        except Exception as exc:
+            self.stats.dropped(key, "error")
+            log.warning("shadow_candidate_failed", route=key, error=type(exc).__name__)
+            return
+        if not _comparable(candidate):
+            self.stats.dropped(key, "body_cap" if candidate.overflow else "error")
+            return
+        outcome = await asyncio.to_thread(self._compare_and_record, served, candidate, target)
+        self._count(key, outcome)
+
+    async def _replay(self, served: Served, target: Backend) -> Captured:
+        assert served.body is not None
+        recorder = ResponseRecorder(None, self.limits.body_limit)
+        body = replay_body(served.body, max(len(served.body), 1))
+        body.start()
+        self.sent += 1
+        try:
+            await self.backends[target].handle(_copy_scope(served), body, recorder.send)
+        finally:
+            body.close()
+        return recorder.captured
+
+    def _compare_and_record(self, served: Served, candidate: Captured, target: Backend) -> Outcome:
+        assert served.route is not None and served.response is not None
+        primary = served.response.as_http_response()
+        other = candidate.as_http_response()
+        legacy, new = (other, primary) if target is Backend.LEGACY else (primary, other)
+        differences = compare(legacy, new, self.rules.get(served.route.key, DEFAULT_RULES))
+        if any(d.kind.startswith("error") for d in differences):
+            return Outcome(differences, compare_failed=True)
+        if not differences or self.ledger is None:
+            return Outcome(differences)
+        return Outcome(
+            differences, ledger_failed=not self._record(served, legacy, new, differences)
+        )
+
+    def _record(
+        self, served: Served, legacy: HttpResponse, new: HttpResponse, diff: list[Difference]
+    ) -> bool:
+        assert self.ledger is not None and served.route is not None and served.body is not None
+        try:
+            self.ledger.record(served.route.key, _recorded_request(served), legacy, new, diff)
+        except Exception as exc:  # LedgerError, or anything else: logged, never raised
+            log.error("parity_ledger_failed", route=served.route.key, error=type(exc).__name__)
+            return False
+        return True
+
+    def _count(self, key: str, outcome: Outcome) -> None:
+        counters = self.stats.counters(key)
+        if outcome.compare_failed:
+            counters.compare_errors += 1
+            return
+        counters.comparisons += 1
+        if outcome.differences:
+            counters.mismatches += 1
+        if outcome.ledger_failed:
+            counters.ledger_errors += 1
+
+
+def _comparable(captured: Captured) -> bool:
+    return captured.complete and not captured.overflow and captured.status > 0
+
+
+def _copy_scope(served: Served) -> Scope:
+    scope: dict[str, Any] = {k: served.scope[k] for k in REPLAYED_SCOPE_KEYS if k in served.scope}
+    headers = [(n, v) for n, v in served.scope["headers"] if not n.startswith(b"x-strangler-")]
+    if served.decision.sandbox and served.decision.shadow is Backend.NEW:
+        headers.append(SANDBOX_HEADER)
+    scope["headers"] = headers
+    return scope
+
+
+def _recorded_request(served: Served) -> RecordedRequest:
+    scope = served.scope
+    headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+    return RecordedRequest(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=served.body or b"",
+    )

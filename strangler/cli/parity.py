@@ -1,0 +1,161 @@
+"""``strangler parity``: run the parity cases, export a ledger mismatch, show coverage.
+
+strangler parity run [--cases DIR] [--report report.html] [--legacy-url U --new-url U]
+strangler parity export --from-ledger 42 [--auth alice] [--out DIR]
+strangler parity coverage
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from strangler.cli._common import fail, require_database_url
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+CASES_OPTION = typer.Option(None, "--cases", help="directory of case files (default: reference)")
+
+
+@app.command("run")
+def run(
+    cases: Path | None = CASES_OPTION,
+    pair: str = typer.Option("parity_tests.pair:reference_pair", help="module:function"),
+    report: Path | None = typer.Option(None, help="write an HTML report here"),
+    legacy_url: str | None = typer.Option(None, help="remote legacy (reads only)"),
+    new_url: str | None = typer.Option(None, help="remote new (reads only)"),
+    noise: bool = typer.Option(True, help="run legacy twice and ignore fields that differ"),
+) -> None:
+    """Run every case against legacy and new; exit 1 when any case fails."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from parity_tests.cases import CASES_DIR, load_cases
+    from parity_tests.errors import ParityError
+    from parity_tests.harness import RunOptions
+    from parity_tests.pair import AppPair, RemotePair, load_pair
+    from parity_tests.report import write_html
+    from parity_tests.runner import run_cases
+
+    directory = cases or CASES_DIR
+    try:
+        loaded = load_cases(directory)
+        target: AppPair | RemotePair
+        if legacy_url and new_url:
+            target = RemotePair(legacy_url, new_url)
+        else:
+            require_database_url()
+            target = load_pair(pair)
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("parity", total=len(loaded))
+            results = run_cases(
+                loaded,
+                target,
+                directory,
+                RunOptions(noise=noise),
+                progress=lambda _: bar.advance(task),
+            )
+    except ParityError as exc:
+        fail(str(exc))
+        return
+    _print_summary(results)
+    if report is not None:
+        write_html(results, report)
+        typer.echo(f"report: {report}")
+    if not all(result.passed for result in results):
+        raise typer.Exit(code=1)
+
+
+def _print_summary(results: list) -> None:  # type: ignore[type-arg]
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="parity cases")
+    for column in ("route", "case", "kind", "status", "differences"):
+        table.add_column(column)
+    styles = {"pass": "green", "fail": "red", "accepted": "yellow", "error": "magenta"}
+    for r in results:
+        table.add_row(
+            r.route,
+            r.case_id,
+            r.kind,
+            f"[{styles.get(r.status, 'white')}]{r.status}",
+            ", ".join(m.label for m in r.mismatches[:4]) or r.error,
+        )
+    console = Console()
+    console.print(table)
+    totals = Counter(r.status for r in results)
+    console.print(" ".join(f"{status}: {count}" for status, count in sorted(totals.items())))
+
+
+@app.command("export")
+def export(
+    from_ledger: int = typer.Option(..., "--from-ledger", help="parity_mismatches.id"),
+    auth: str | None = typer.Option(None, help="world owner alias to authenticate as"),
+    out: Path | None = typer.Option(None, help="where to write the case (default: cases dir)"),
+) -> None:
+    """Turn a mismatch stored by the shadow comparator into a case file."""
+    from parity_tests.cases import CASES_DIR
+    from parity_tests.errors import ParityError
+    from parity_tests.export import export_case
+
+    try:
+        path = export_case(require_database_url(), from_ledger, out or CASES_DIR, auth)
+    except ParityError as exc:
+        fail(str(exc))
+        return
+    typer.echo(str(path))
+
+
+@app.command("coverage")
+def coverage_command(cases: Path | None = CASES_OPTION) -> None:
+    """Every legacy route: ported, read/write, parity cases, last result, current mode."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from parity_tests.cases import CASES_DIR, load_cases
+    from parity_tests.coverage import coverage
+    from parity_tests.pair import reference_pair
+    from parity_tests.results import load
+    from parity_tests.runner import LAST_RUN
+
+    require_database_url()
+    pair = reference_pair()
+    rows = coverage(
+        pair.legacy_app, pair.pool_root, load_cases(cases or CASES_DIR), load(LAST_RUN), _modes()
+    )
+    table = Table(title="migration coverage")
+    for column in ("route", "ported", "kind", "cases", "last result", "mode"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.route,
+            "yes" if row.ported else "no",
+            row.kind,
+            str(row.cases),
+            row.last_result,
+            row.mode,
+        )
+    Console().print(table)
+
+
+def _modes() -> dict[str, str]:
+    """Modes from the embedded flag store, else from strangler.toml's static plan."""
+    import psycopg2
+
+    try:
+        with psycopg2.connect(require_database_url()) as conn, conn.cursor() as cur:
+            cur.execute("SELECT route_key, mode FROM rollout_flags")
+            return {str(key): str(mode) for key, mode in cur.fetchall()}
+    except psycopg2.Error:
+        pass
+    from rollout.errors import PlanError
+    from rollout.plan import load_toml, parse_plan
+
+    try:
+        snapshot = parse_plan(load_toml(Path("strangler.toml")))
+    except (PlanError, OSError):
+        return {}
+    return {key: flag.mode.value for key, flag in snapshot.routes.items()}

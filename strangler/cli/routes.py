@@ -1,0 +1,88 @@
+"""``strangler routes``: every route key, who implements it, and its current mode."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from strangler.cli._common import fail
+
+CONFIG_OPTION = typer.Option(Path("strangler.toml"), "--config", help="The strangler.toml to read.")
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """strangler.toml as a dict; a missing default file is an empty config."""
+    from rollout.errors import PlanError
+    from rollout.plan import load_toml
+
+    if not path.exists() and path == Path("strangler.toml"):
+        return {}
+    try:
+        return load_toml(path)
+    except PlanError as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def routes(
+    config: Path = CONFIG_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the route table: key, legacy yes/no, new yes/no, current mode."""
+    from rollout.errors import PlanError
+    from rollout.plan import parse_plan
+    from router_proxy.asgi import load_route_table
+    from router_proxy.config import load_settings
+    from router_proxy.errors import ConfigError
+
+    raw = read_config(config)
+    try:
+        settings = load_settings(raw, os.environ, {})
+        table = load_route_table(settings)
+        snapshot = parse_plan(raw)
+    except (ConfigError, PlanError) as exc:
+        fail(str(exc))
+    rows = [
+        {
+            "key": info.key,
+            "legacy": info.in_legacy,
+            "new": info.in_new,
+            "mode": _mode(info, snapshot),
+            "flag": info.flag_name,
+        }
+        for info in table
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+
+
+def _mode(info: Any, snapshot: Any) -> str:
+    if not info.in_new:
+        return "legacy-only"
+    if not info.in_legacy:
+        return "new-only"
+    if snapshot.kill_switch:
+        return "legacy (kill switch)"
+    flag = snapshot.flag_for(info.key)
+    return f"canary {flag.percent}%" if flag.mode == "canary" else str(flag.mode)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("route", no_wrap=True)
+    for name in ("legacy", "new", "mode"):
+        table.add_column(name)
+    table.add_column("flag", no_wrap=True)
+    for row in rows:
+        yes_no = ["yes" if row[side] else "no" for side in ("legacy", "new")]
+        table.add_row(row["key"], *yes_no, row["mode"], row["flag"])
+    Console().print(table)

@@ -1,0 +1,65 @@
+"""``strangler serve``: the router under uvicorn, in-process (default) or ``--remote``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from strangler.cli._common import fail
+from strangler.cli.routes import CONFIG_OPTION, read_config
+
+
+def serve(
+    config: Path = CONFIG_OPTION,
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    remote: bool = typer.Option(False, "--remote", help="Proxy to running HTTP backends."),
+    legacy_url: str | None = typer.Option(None, help="Legacy upstream (gunicorn), remote mode."),
+    new_url: str | None = typer.Option(None, help="New upstream (uvicorn), remote mode."),
+    legacy_app: str | None = typer.Option(None, help="Import string of the Flask app."),
+    new_app: str | None = typer.Option(None, help="Import string of the FastAPI app."),
+    wsgi_threads: int | None = typer.Option(None, help="Legacy worker threads (in-process)."),
+    flags: str | None = typer.Option(
+        None, "--flags", help="Flag provider: static, embedded or unleash (default: [flags])."
+    ),
+) -> None:
+    """Serve legacy and new behind one ASGI entrypoint."""
+    overrides = {
+        "mode": "remote" if remote else None,
+        "legacy_url": legacy_url,
+        "new_url": new_url,
+        "legacy_app": legacy_app,
+        "new_app": new_app,
+        "wsgi_threads": wsgi_threads,
+    }
+    run_router(read_config(config), overrides, host, port, flags)
+
+
+def run_router(
+    raw: dict[str, Any],
+    overrides: dict[str, Any],
+    host: str,
+    port: int,
+    flags: str | None = None,
+) -> None:
+    import uvicorn
+
+    from rollout.errors import PlanError
+    from router_proxy import logs
+    from router_proxy.asgi import build_router
+    from router_proxy.errors import ConfigError
+
+    try:
+        app = build_router(raw, os.environ, overrides, flags)
+    except (ConfigError, PlanError) as exc:
+        fail(str(exc))
+    logs.configure()
+    flag_source = app.provider.health().get("provider", "?")
+    typer.echo(
+        f"router ({app.settings.mode}, flags: {flag_source}) on http://{host}:{port}", err=True
+    )
+    # proxy_headers off: the router resolves X-Forwarded-For itself, from trusted proxies only.
+    uvicorn.run(app, host=host, port=port, lifespan="on", proxy_headers=False, log_level="info")

@@ -1,0 +1,1 @@
+"""Two small apps, deliberately unlike the payments API, that the router is tested against."""

@@ -1,0 +1,49 @@
+"""A small FastAPI app: some routes shared with the Flask test app, some only here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    yield {"started": True}
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int) -> dict[str, Any]:
+    return {"source": "new", "id": item_id}
+
+
+@app.get("/shared")
+async def shared() -> dict[str, str]:
+    return {"source": "new"}
+
+
+@app.get("/new-only")
+async def new_only(request: Request) -> dict[str, Any]:
+    return {"source": "new", "started": request.state.started}
+
+
+@app.get("/client")
+async def client(request: Request) -> dict[str, Any]:
+    return {"client": request.client.host if request.client else None}
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/echo-body")
+async def echo_body(request: Request) -> dict[str, Any]:
+    data = await request.body()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
