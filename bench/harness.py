@@ -81,7 +81,10 @@ class Server:
         self.command = pinned(command, core)
         self.port = port
         self.health_path = health_path
-        self.env = {**os.environ, **(env or {})}
+        # Servers are the project's console scripts (gunicorn, uvicorn): find them in the
+        # virtualenv that runs the bench even when it is not activated.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.env = {**os.environ, "PATH": path, **(env or {})}
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -1,7 +1,8 @@
 -- POST /api/v1/payments with a fresh Idempotency-Key per request, rotating over accounts.
 -- The bench prepends `accounts`, `currency_of`, `auth` and `run_id` before each run.
+-- `thread_id` is a global set per wrk thread in setup(): a local here would shadow it and
+-- make both threads send the same keys (replays and 409s instead of new payments).
 local counter = 0
-local thread_id = 0
 local threads_started = 0
 
 setup = function(thread)
