@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 WITH_ENV_TEST := $(PY) -m strangler.devenv test --
 WITH_ENV_DEMO := $(PY) -m strangler.devenv demo --
 
-.PHONY: demo test lint typecheck pytest bench clean unleash
+.PHONY: demo test bench clean unleash
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(WITH_ENV_DEMO) $(VENV)/bin/strangler demo
 
 test: $(STAMP)
+	@tools/system-deps.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(WITH_ENV_TEST) $(VENV)/bin/pytest $(PYTEST_ARGS)

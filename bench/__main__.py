@@ -1,4 +1,5 @@
-"""``python -m bench [router|port|decide|all]``: run benchmarks and update bench/RESULTS.md."""
+"""``python -m bench [router|port|decide|capacity|faults|all]``: run benchmarks, update
+bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ def main(argv: list[str]) -> None:
         from bench import router
 
         print(router.main())
+    if which in ("capacity", "all"):
+        from bench import capacity
+
+        print(capacity.main())
+    if which == "faults":  # not in "all": it restarts PostgreSQL and Redis
+        from bench import faults
+
+        print(faults.main())
     if which in ("decide", "all"):
         from bench import decide
 

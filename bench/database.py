@@ -20,16 +20,19 @@ def server_url() -> str:
     return url
 
 
-def seeded_database(accounts: int, payments_per_account: int, seed: int = 1) -> tuple[str, Dataset]:
-    """Recreate the bench database so every run starts from the same rows."""
+def seeded_database(
+    accounts: int, payments_per_account: int, seed: int = 1, name: str = BENCH_DB
+) -> tuple[str, Dataset]:
+    """Recreate the bench database so every run starts from the same rows. Benches that may
+    run beside another one pass a ``name`` of their own (a re-seed drops the database)."""
     server = server_url()
     admin = psycopg2.connect(server)
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {name}")
     admin.close()
-    url = make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     data = build_dataset(accounts, seed, payments_per_account)
     write_dataset(url, data)

@@ -1,9 +1,17 @@
 """The port against legacy on real queries: 10k accounts, 200k payments, c=100.
 
 Legacy runs under gunicorn with its documented config, the port under uvicorn, with the
-same worker count, one after the other on the same core and the same seeded database.
+same worker count, on the same core and the same seeded database. Both servers stay up
+for the whole run and every endpoint is measured in interleaved rounds (legacy, port,
+legacy, port, ...), reporting medians: on this shared machine the load from other work
+changes within seconds, and back-to-back blocks would hand one side the quiet minute.
 Reported as port ÷ legacy ratios from the same run (goals: reads >= 3x requests/s and
 p99 <= 0.2x, summary >= 10x, writes no slower).
+
+wrk is closed-loop: at c=100 each side's p99 is mostly its queue, 100 ÷ its own rps. So
+each endpoint is also driven at an equal offered load, half of legacy's measured rps
+(every connection waits a jittered pause between requests), and both p99s are reported
+there: the latency a client sees at a load both sides can carry.
 
 Run: ``make bench`` or ``python -m strangler.devenv test -- python -m bench port``.
 """
@@ -12,17 +20,28 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.database import seeded_database
-from bench.harness import Server, WrkResult, free_port, machine_line, run_wrk, write_section
+from bench.harness import (
+    Server,
+    WrkResult,
+    free_port,
+    machine_line,
+    median_of,
+    run_wrk,
+    write_section,
+)
 from strangler.db.seed import Dataset
 
 LUA = Path(__file__).parent / "lua"
 WORKERS = 2
 CONNECTIONS = 100
+ROUNDS = 3
+EQUAL_LOAD_SHARE = 0.5  # of legacy's closed-loop rps
 
 
 @dataclass(frozen=True)
@@ -48,7 +67,19 @@ def _lua_list(values: list[str]) -> str:
     return "{" + ", ".join(values) + "}"
 
 
-def write_script(tmp: Path, endpoint: Endpoint, data: Dataset, auth: str) -> Path:
+def _pause_prelude(pause_ms: float | None) -> str:
+    """wrk calls ``delay()`` before each request; jittered so connections do not march in step."""
+    if pause_ms is None:
+        return ""
+    return (
+        f"local pause_ms = {pause_ms:.3f}\n"
+        "delay = function() return math.random() * 2 * pause_ms end\n"
+    )
+
+
+def write_script(
+    tmp: Path, endpoint: Endpoint, data: Dataset, auth: str, pause_ms: float | None = None
+) -> Path:
     owner_accounts = [row for row in data.accounts if row[1] == data.owners[0]["owner"]]
     if endpoint.kind == "write":
         prelude = (
@@ -65,8 +96,9 @@ def write_script(tmp: Path, endpoint: Endpoint, data: Dataset, auth: str) -> Pat
         )
         prelude += f'auth = "{auth}"\n'
         source = (LUA / "rotate.lua").read_text()
-    script = tmp / f"{endpoint.name.replace(' ', '_')}.lua"
-    script.write_text(prelude + source)
+    suffix = "" if pause_ms is None else "_paced"
+    script = tmp / f"{endpoint.name.replace(' ', '_')}{suffix}.lua"
+    script.write_text(_pause_prelude(pause_ms) + prelude + source)
     return script
 
 
@@ -101,16 +133,55 @@ def port_server(url: str, port: int) -> Server:
     return Server(command, port, "/healthz", env={"DATABASE_URL": url})
 
 
-def measure(server: Server, scripts: dict[str, Path], seconds: float) -> dict[str, WrkResult]:
-    results: dict[str, WrkResult] = {}
-    with server:
-        for name, script in scripts.items():
-            run_wrk(server.url("/healthz"), CONNECTIONS, 1)  # warm the workers and pools
-            results[name] = run_wrk(server.url("/"), CONNECTIONS, seconds, script=script)
-    return results
+@dataclass(frozen=True)
+class Pair:
+    """One endpoint's medians for both sides, and both p99s at an equal offered load."""
+
+    legacy: WrkResult
+    port: WrkResult
+    paced_rps: float
+    legacy_paced: WrkResult
+    port_paced: WrkResult
 
 
-def report(eps: list[Endpoint], legacy: dict[str, WrkResult], port: dict[str, WrkResult]) -> str:
+ScriptMaker = Callable[[float | None], Path]
+
+
+def _run(
+    server: Server, make_script: ScriptMaker, seconds: float, pause_ms: float | None = None
+) -> WrkResult:
+    # a fresh script per run: the write script's Idempotency-Keys must never repeat
+    return run_wrk(server.url("/"), CONNECTIONS, seconds, script=make_script(pause_ms))
+
+
+def _interleaved(
+    servers: tuple[Server, Server], make_script: ScriptMaker, seconds: float, rounds: int
+) -> tuple[WrkResult, WrkResult]:
+    runs: dict[int, list[WrkResult]] = {0: [], 1: []}
+    for _ in range(rounds):
+        for side, server in enumerate(servers):
+            runs[side].append(_run(server, make_script, seconds))
+    return _median(runs[0]), _median(runs[1])
+
+
+def _median(results: list[WrkResult]) -> WrkResult:
+    replay = iter(results)
+    return median_of(len(results), lambda: next(replay))
+
+
+def measure_pair(
+    servers: tuple[Server, Server], make_script: ScriptMaker, seconds: float, rounds: int
+) -> Pair:
+    for server in servers:
+        run_wrk(server.url("/healthz"), CONNECTIONS, 1)  # warm the workers and pools
+    legacy, port = _interleaved(servers, make_script, seconds, rounds)
+    rate = legacy.rps * EQUAL_LOAD_SHARE
+    pause_ms = 1000.0 * CONNECTIONS / rate
+    legacy_paced, port_paced = (_run(server, make_script, seconds, pause_ms) for server in servers)
+    return Pair(legacy, port, rate, legacy_paced, port_paced)
+
+
+def report(eps: list[Endpoint], pairs: dict[str, Pair], seconds: float, rounds: int) -> str:
     goals = {"read": ">= 3x rps, p99 <= 0.2x", "summary": ">= 10x rps", "write": ">= 1x rps"}
     lines = [
         "## Port vs legacy (issue 4)",
@@ -118,33 +189,47 @@ def report(eps: list[Endpoint], legacy: dict[str, WrkResult], port: dict[str, Wr
         f"Measured {machine_line()}. Seeded 10k accounts / 200k payments, c={CONNECTIONS}, "
         f"{WORKERS} workers each (legacy: gunicorn + psycopg2; port: uvicorn + asyncpg"
         f"{' + Redis' if os.environ.get('REDIS_URL') else ', no Redis'}), servers on core 0, "
-        "wrk on core 1.",
+        f"wrk on core 1. Medians of {rounds} interleaved rounds of {seconds:.0f} s per side. "
+        f"Equal load: both sides offered {EQUAL_LOAD_SHARE:.0%} of legacy's rps "
+        "(jittered pauses per connection), one round each.",
         "",
         "| endpoint | legacy rps | port rps | rps ratio | legacy p99 ms | port p99 ms "
-        "| p99 ratio | goal | errors (legacy/port) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| p99 ratio | goal | equal load rps | p99 ms at equal load (legacy/port) "
+        "| ratio | errors (legacy/port) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for ep in eps:
-        old, new = legacy[ep.name], port[ep.name]
+        pair = pairs[ep.name]
+        old, new = pair.legacy, pair.port
+        paced_old, paced_new = pair.legacy_paced, pair.port_paced
+        errors = (old.errors + paced_old.errors, new.errors + paced_new.errors)
         lines.append(
             f"| {ep.name} | {old.rps:,.0f} | {new.rps:,.0f} | {new.rps / old.rps:.2f}x "
             f"| {old.p99_ms:.1f} | {new.p99_ms:.1f} | {new.p99_ms / old.p99_ms:.2f}x "
-            f"| {goals[ep.kind]} | {old.errors}/{new.errors} |"
+            f"| {goals[ep.kind]} | {pair.paced_rps:,.0f} "
+            f"| {paced_old.p99_ms:.1f} / {paced_new.p99_ms:.1f} "
+            f"| {paced_new.p99_ms / paced_old.p99_ms:.2f}x | {errors[0]}/{errors[1]} |"
         )
     return "\n".join(lines)
 
 
-def main(seconds: float = 8.0) -> str:
+def main(seconds: float = 4.0, rounds: int = ROUNDS) -> str:
     url, data = seeded_database(accounts=10_000, payments_per_account=20)
     owner = data.owners[0]
     auth = f"Bearer {owner['api_key']}"
     owner_accounts = [row[0] for row in data.accounts if row[1] == owner["owner"]]
     payment_ids = [row[0] for row in data.payments if row[1] in set(owner_accounts)]
     eps = endpoints(owner_accounts, payment_ids[:50])
+    pairs: dict[str, Pair] = {}
     with TemporaryDirectory() as tmp:
-        scripts = {ep.name: write_script(Path(tmp), ep, data, auth) for ep in eps}
-        legacy = measure(legacy_server(url, free_port()), scripts, seconds)
-        port = measure(port_server(url, free_port()), scripts, seconds)
-    body = report(eps, legacy, port)
+        folder = Path(tmp)
+        with legacy_server(url, free_port()) as legacy, port_server(url, free_port()) as port:
+            for ep in eps:
+
+                def make_script(pause_ms: float | None, ep: Endpoint = ep) -> Path:
+                    return write_script(folder, ep, data, auth, pause_ms)
+
+                pairs[ep.name] = measure_pair((legacy, port), make_script, seconds, rounds)
+    body = report(eps, pairs, seconds, rounds)
     write_section("port", body)
     return body

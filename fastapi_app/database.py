@@ -42,6 +42,16 @@ def sqlstate_of(exc: BaseException) -> str | None:
     return None
 
 
+async def _keep_session(_: Any) -> None:
+    """What a released connection runs besides asyncpg's own rollback: nothing.
+
+    asyncpg's default reset sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` on every release, a round trip that was a seventh of a cached read's time.
+    The port never takes advisory locks, opens cursors, listens or SETs a session
+    variable, so there is nothing to undo; an open transaction is still rolled back.
+    """
+
+
 class Database:
     """A pool plus a counter of statements sent through it."""
 
@@ -56,6 +66,7 @@ class Database:
             min_size=settings.db_pool_min_size,
             max_size=settings.db_pool_max_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
+            reset=_keep_session,
         )
         return cls(pool)
 

@@ -1,9 +1,10 @@
 """The port's composition root: ``create_app(settings)`` and the ASGI ``app`` uvicorn serves.
 
-The lifespan owns the asyncpg pool and the Redis client (one of each per worker); nothing
-connects at import. ``app`` is created on first access, so importing this module (for
-``create_app``) never needs the environment, while ``uvicorn fastapi_app.main:app`` with a
-bad environment prints one line naming the variable and exits 2.
+The lifespan owns the asyncpg pool and the Redis client (one of each per worker) and keeps
+the garbage collector off the request path while it serves; nothing connects at import.
+``app`` is created on first access, so importing this module (for ``create_app``) never
+needs the environment, while ``uvicorn fastapi_app.main:app`` with a bad environment
+prints one line naming the variable and exits 2.
 
 Example:
     uvicorn fastapi_app.main:app --workers 2
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from fastapi_app import gc_tuning
 from fastapi_app.errors import ApiError, InternalError, InvalidRequest, NotFound
 from fastapi_app.middleware.errors import LastResort
 from fastapi_app.middleware.methods import FlaskMethodSemantics
@@ -41,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await Services.start(resolved)
         app.state.services = services
         try:
-            yield
+            with gc_tuning.tuned():
+                yield
         finally:
             await services.stop()
 

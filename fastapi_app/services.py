@@ -1,4 +1,4 @@
-"""What a request needs, built once per worker by the lifespan: pool, cache, cookie signer.
+"""What a request needs, built once per worker by the lifespan: pool, caches, cookie signer.
 
 Example:
     >>> Services.__dataclass_fields__.keys() >= {"database", "cache", "cookies"}
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from fastapi_app.api_keys import ApiKeyCache
 from fastapi_app.cache import ReadThroughCache
 from fastapi_app.database import Database
 from fastapi_app.session_cookie import SessionCookies
@@ -23,6 +24,7 @@ class Services:
     settings: Settings
     database: Database
     cache: ReadThroughCache
+    api_keys: ApiKeyCache
     cookies: SessionCookies
     retry: RetryPolicy
 
@@ -36,6 +38,7 @@ class Services:
             settings,
             database,
             cache,
+            ApiKeyCache(settings.api_key_cache_seconds),
             SessionCookies(settings.secret_key),
             RetryPolicy(max_attempts=settings.tx_max_attempts),
         )

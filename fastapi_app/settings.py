@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=1, le=1000)
     tx_max_attempts: int = Field(default=5, ge=1, le=100)
     cache_ttl_seconds: int = Field(default=60, ge=1, le=86400)
+    # How long a revoked API key may still work in a worker (0: revocation is immediate).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Workers sharing a database must share this; tests that reset ids use their own.
     cache_namespace: str | None = None
 

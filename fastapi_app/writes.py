@@ -67,7 +67,7 @@ class Outcome:
 async def handle_write(request: Request, endpoint: WriteEndpoint) -> Response:
     services = services_of(request)
     raw = await read_capped_body(request)
-    principal = await authenticate(request, services.database, services.cookies)
+    principal = await authenticate(request, services.database, services.api_keys, services.cookies)
     key = idempotency_key(request.headers.get("idempotency-key"))
     body = validate_body(endpoint.spec, raw, endpoint.cross_checks)
     fingerprint = Fingerprint.of(request.method, app_path(request.scope), body)

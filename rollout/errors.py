@@ -4,6 +4,9 @@ RolloutError
 ├── PlanError        a strangler.toml [routes]/[flags] section that does not parse
 ├── LedgerError      the parity ledger could not store a mismatch
 ├── RouteKeyError    not a 'METHOD /path' route key, or not a route flag name (a ValueError)
+├── WindowError      the traffic windows could not be written or read
+├── AuditError       an audit event could not be stored
+├── GuardError       a rollout step command that cannot apply (no plan, already at the end)
 └── ProviderError    a flag provider failed (never raised on the request path)
     └── UnleashUnavailable  node/npm/unleash-server missing, or the server did not start
 """
@@ -32,4 +35,16 @@ class UnleashUnavailable(ProviderError):
 
 
 class LedgerError(RolloutError):
+    pass
+
+
+class WindowError(RolloutError):
+    pass
+
+
+class AuditError(RolloutError):
+    pass
+
+
+class GuardError(RolloutError):
     pass

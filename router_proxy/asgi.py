@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollout.providers.base import FlagProvider
 from rollout.providers.static import StaticProvider
@@ -25,6 +25,9 @@ from router_proxy.config import Settings, load_settings
 from router_proxy.dispatch import RouterApp, ShadowHook
 from router_proxy.errors import ConfigError
 from router_proxy.routes import RouteTable, build_route_table
+
+if TYPE_CHECKING:
+    from router_proxy.dashboard_mount import CoverageSource
 
 
 def build_app(
@@ -45,13 +48,16 @@ def build_router(
     env: Mapping[str, str],
     overrides: Mapping[str, Any],
     flags: str | None = None,
+    coverage: CoverageSource | None = None,
 ) -> RouterApp:
     """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
-    overrides it), shadow with comparator and ledger, owner lookups. Raises ConfigError
-    or PlanError."""
+    overrides it), shadow with comparator and ledger, owner lookups, the dashboard
+    (``coverage`` feeds its parity column). Raises ConfigError or PlanError."""
     from rollout.compare import load_rules
     from rollout.providers.factory import build_provider
     from rollout.providers.settings import flag_settings
+    from router_proxy.dashboard_mount import attach_dashboard
+    from router_proxy.observability import attach_observability
     from router_proxy.wiring import attach_rollout
 
     settings = load_settings(raw, env, overrides)
@@ -59,6 +65,8 @@ def build_router(
     provider = build_provider(flag_settings(raw, env, flags), raw, settings.database_url or None)
     router = build_app(settings, provider)
     attach_rollout(router, settings, rules)
+    attach_observability(router, raw, env, flags)
+    attach_dashboard(router, raw, env, flags, coverage)
     return router
 
 

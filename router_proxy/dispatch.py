@@ -39,7 +39,7 @@ from router_proxy.logs import access_log
 from router_proxy.owners import OwnerDirectory, needs_owner
 from router_proxy.routes import RouteTable
 from router_proxy.stats import RouterStats
-from router_proxy.types import Message, Receive, Scope, Send
+from router_proxy.types import ASGIApp, Message, Receive, Scope, Send
 
 UNKNOWN_ROUTE = Decision(Backend.LEGACY, reason="unknown route")
 SERVED_BY = b"x-served-by"
@@ -81,12 +81,14 @@ class RouterApp:
         self.shadow_hook = shadow_hook
         self.owners = owners
         self.stats = stats or RouterStats()
+        self.starters: list[Callable[[], Awaitable[None]]] = []  # run at lifespan startup
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
+        self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["path"].startswith("/_strangler/"):
-                await own_endpoint(self, scope, send)
+                await own_endpoint(self, scope, receive, send)
             else:
                 await _Exchange(self, scope, receive, send).run()
         elif scope["type"] == "lifespan":
@@ -123,6 +125,8 @@ class RouterApp:
             await asyncio.to_thread(self.provider.start)
             for impl in self.backends.values():
                 await impl.startup()
+            for start in self.starters:
+                await start()
         except Exception as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
@@ -165,9 +169,10 @@ class _Exchange:
         except RequestRejected as rejected:
             await self._reject(rejected)
         finally:
-            self._log(route, decision, began)
+            seconds = time.perf_counter() - began
+            self._log(route, decision, seconds)
             if route is not None:
-                self.router.stats.served(route.key, self.served_by.decode())
+                self.router.stats.served(route.key, self.served_by.decode(), self.status, seconds)
         hook = self.router.shadow_hook
         if hook is not None and inbound is not None and decision.shadow is not None:
             response = self.recorder.captured if self.recorder else None
@@ -228,6 +233,7 @@ class _Exchange:
         await self.client_send(message)
 
     async def _reject(self, rejected: RequestRejected) -> None:
+        self.router.stats.rejected(type(rejected).__name__)
         if self.started:
             raise rejected
         self.status = rejected.status
@@ -242,17 +248,19 @@ class _Exchange:
         extra = [(SERVED_BY, self.served_by), (b"x-request-id", self.request_id)]
         await send_json(self.client_send, 500, body, extra)
 
-    def _log(self, route: RouteInfo | None, decision: Decision, began: float) -> None:
+    def _log(self, route: RouteInfo | None, decision: Decision, seconds: float) -> None:
+        mode = self.router.provider.snapshot().flag_for(route.key).mode if route else None
         access_log.info(
             "request",
             request_id=self.request_id.decode(),
             method=self.scope["method"],
             path=self.scope["path"],
-            route=route.key if route else None,
+            route_key=route.key if route else None,
+            backend=self.served_by.decode(),
+            mode=mode,
             status=self.status,
-            served_by=self.served_by.decode(),
             reason=decision.reason,
-            ms=round((time.perf_counter() - began) * 1000, 2),
+            duration_ms=round(seconds * 1000, 2),
         )
 
 

@@ -5,7 +5,8 @@
 - ``readyz``: 200 when both backends are ready, else 503; flag health included;
 - ``status``: per route, the flag (mode, percent, shadow sample) and this process's
   counters (requests per backend, comparisons, mismatches, shadow drops), as JSON for
-  ``strangler status``.
+  ``strangler status``;
+- anything else: the dashboard (``rollout.dashboard``) when one is mounted, else 404.
 
 Example:
     >>> route_rows({}, {})
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rollout.types import RouteFlag, Snapshot
 from router_proxy.errors import error_body, render_json, send_json
 from router_proxy.stats import RouteCounters
-from router_proxy.types import Scope, Send
+from router_proxy.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from router_proxy.dispatch import RouterApp
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 SERVED_BY = (b"x-served-by", b"router")
 
 
-async def own_endpoint(router: RouterApp, scope: Scope, send: Send) -> None:
+async def own_endpoint(router: RouterApp, scope: Scope, receive: Receive, send: Send) -> None:
     path = scope["path"]
     if path == "/_strangler/healthz":
         await send_json(send, 200, render_json(_health(router)), [SERVED_BY])
@@ -43,6 +44,12 @@ async def own_endpoint(router: RouterApp, scope: Scope, send: Send) -> None:
         await send_json(send, status, render_json(payload), [SERVED_BY])
     elif path == "/_strangler/status":
         await send_json(send, 200, render_json(status_payload(router)), [SERVED_BY])
+    elif path == "/_strangler/metrics":
+        from router_proxy.metrics import send_metrics
+
+        await send_metrics(router, send)
+    elif router.dashboard is not None:
+        await router.dashboard(scope, receive, send)
     else:
         body = error_body("not_found", "Resource not found.")
         await send_json(send, 404, body, [SERVED_BY])

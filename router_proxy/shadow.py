@@ -96,10 +96,10 @@ class ShadowRunner:
             counters.skipped_writes += 1
             return
         if served.body is None or served.response is None or not _comparable(served.response):
-            counters.drops["body_cap"] += 1
+            self.stats.dropped(route.key, "body_cap", target.value)
             return
         if len(self.tasks) >= self.limits.concurrency:
-            counters.drops["cap"] += 1
+            self.stats.dropped(route.key, "cap", target.value)
             return
         task = asyncio.get_running_loop().create_task(self._run(served, target))
         self.tasks.add(task)
@@ -117,17 +117,17 @@ class ShadowRunner:
         try:
             candidate = await asyncio.wait_for(self._replay(served, target), self.limits.timeout)
         except TimeoutError:
-            self.stats.dropped(key, "timeout")
+            self.stats.dropped(key, "timeout", target.value)
             return
         except Exception as exc:
-            self.stats.dropped(key, "error")
+            self.stats.dropped(key, "error", target.value)
             log.warning("shadow_candidate_failed", route=key, error=type(exc).__name__)
             return
         if not _comparable(candidate):
-            self.stats.dropped(key, "body_cap" if candidate.overflow else "error")
+            self.stats.dropped(key, "body_cap" if candidate.overflow else "error", target.value)
             return
         outcome = await asyncio.to_thread(self._compare_and_record, served, candidate, target)
-        self._count(key, outcome)
+        self._count(key, outcome, target)
 
     async def _replay(self, served: Served, target: Backend) -> Captured:
         assert served.body is not None
@@ -166,14 +166,12 @@ class ShadowRunner:
             return False
         return True
 
-    def _count(self, key: str, outcome: Outcome) -> None:
+    def _count(self, key: str, outcome: Outcome, target: Backend) -> None:
         counters = self.stats.counters(key)
         if outcome.compare_failed:
             counters.compare_errors += 1
             return
-        counters.comparisons += 1
-        if outcome.differences:
-            counters.mismatches += 1
+        self.stats.compared(key, bool(outcome.differences), target.value)
         if outcome.ledger_failed:
             counters.ledger_errors += 1
 

@@ -1,12 +1,15 @@
-"""In-process counters per route: who served, and what the shadow saw.
+"""In-process counters per route: who served, and what the shadow saw; and the sinks
+(traffic windows, Prometheus metrics) that hear about every event.
 
 Only the event loop writes them (shadow work in threads hands its result back first), so
 plain integers need no lock. ``strangler status`` reads them through
-``/_strangler/status``; they count this router process only and start at zero.
+``/_strangler/status``; they count this router process only and start at zero. Sinks
+(``rollout.windows.WindowStore``, ``router_proxy.metrics.PrometheusSink``) must be cheap:
+they run on the request path.
 
 Example:
     >>> stats = RouterStats()
-    >>> stats.served("GET /api/v1/me", "new")
+    >>> stats.served("GET /api/v1/me", "new", status=200, seconds=0.004)
     >>> stats.dropped("GET /api/v1/me", "timeout")
     >>> stats.as_json()["GET /api/v1/me"]["requests"]
     {'new': 1}
@@ -16,9 +19,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 DROP_REASONS = ("cap", "timeout", "body_cap", "error")
+
+
+class StatsSink(Protocol):
+    """Hears every counted event; ``backend`` is "legacy" or "new" (for a comparison or a
+    drop: the shadow's target)."""
+
+    def request(self, route_key: str, backend: str, status: int, seconds: float) -> None: ...
+
+    def comparison(self, route_key: str, backend: str, mismatch: bool) -> None: ...
+
+    def drop(self, route_key: str, backend: str, reason: str) -> None: ...
+
+    def rejection(self, reason: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -46,6 +62,7 @@ class RouteCounters:
 class RouterStats:
     def __init__(self) -> None:
         self.routes: dict[str, RouteCounters] = {}
+        self.sinks: list[StatsSink] = []
 
     def counters(self, route_key: str) -> RouteCounters:
         found = self.routes.get(route_key)
@@ -53,11 +70,27 @@ class RouterStats:
             found = self.routes[route_key] = RouteCounters()
         return found
 
-    def served(self, route_key: str, backend: str) -> None:
+    def served(self, route_key: str, backend: str, status: int = 0, seconds: float = 0.0) -> None:
         self.counters(route_key).requests[backend] += 1
+        for sink in self.sinks:
+            sink.request(route_key, backend, status, seconds)
 
-    def dropped(self, route_key: str, reason: str) -> None:
+    def compared(self, route_key: str, mismatch: bool, backend: str = "new") -> None:
+        counters = self.counters(route_key)
+        counters.comparisons += 1
+        counters.mismatches += mismatch
+        for sink in self.sinks:
+            sink.comparison(route_key, backend, mismatch)
+
+    def dropped(self, route_key: str, reason: str, backend: str = "new") -> None:
         self.counters(route_key).drops[reason] += 1
+        for sink in self.sinks:
+            sink.drop(route_key, backend, reason)
+
+    def rejected(self, reason: str) -> None:
+        """The router refused a request itself (e.g. ``pool_saturated``: legacy threads)."""
+        for sink in self.sinks:
+            sink.rejection(reason)
 
     def as_json(self) -> dict[str, dict[str, Any]]:
         return {key: counters.as_json() for key, counters in sorted(self.routes.items())}

@@ -21,7 +21,8 @@ from fastapi_app.store.payments import load_payment
 
 async def caller(request: Request) -> tuple[Services, Principal]:
     services = services_of(request)
-    return services, await authenticate(request, services.database, services.cookies)
+    principal = await authenticate(request, services.database, services.api_keys, services.cookies)
+    return services, principal
 
 
 def raise_if_invalid(errors: dict[str, str]) -> None:

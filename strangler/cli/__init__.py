@@ -6,17 +6,33 @@ from __future__ import annotations
 
 import typer
 
-from strangler.cli import db, demo, flags, parity, routes, serve, status
+from strangler.cli import db, demo, flags, parity, rollout, routes, serve, status, up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(db.app, name="db")
 app.add_typer(flags.app, name="flags")
 app.add_typer(parity.app, name="parity")
+app.add_typer(rollout.app, name="rollout")
 app.command("demo")(demo.demo)
 app.command("routes")(routes.routes)
 app.command("serve")(serve.serve)
 app.command("status")(status.status)
+app.command("up")(up.up)
 
 
 def main() -> None:
+    use_demo_environment()
     app()
+
+
+def use_demo_environment() -> None:
+    """After `make demo`, `strangler ...` finds the demo's embedded PostgreSQL by itself."""
+    import os
+
+    from strangler.devenv import STATE_DIR
+
+    if os.environ.get("DATABASE_URL") or not (STATE_DIR / "pgdata").is_dir():
+        return
+    from strangler.devenv import build_environment
+
+    os.environ.update(build_environment("demo", os.environ))

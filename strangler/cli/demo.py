@@ -1,9 +1,12 @@
-"""``strangler demo``: migrate, seed, print a working curl line, then serve the router
-(in-process: the legacy app behind it, new routes as the plan says) on :8000."""
+"""``strangler demo``: migrate, seed, print a working curl line and how to log in to the
+dashboard, then serve the router (in-process: the legacy app behind it, the port as the
+new app, flags in the embedded store, the dashboard at ``/_strangler/``) on :8000."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 
 import typer
@@ -13,6 +16,7 @@ from strangler.cli.routes import read_config
 from strangler.cli.serve import run_router
 
 SEED_FILE = Path(".strangler/seed.json")
+TOKEN_FILE = Path(".strangler/dashboard_token")
 
 
 def demo(
@@ -29,4 +33,23 @@ def demo(
         f"  curl -H 'Authorization: Bearer {owner['api_key']}' "
         f"http://{host}:{port}/api/v1/accounts\n"
     )
+    token = dashboard_token()
+    os.environ["STRANGLER_DASHBOARD_TOKEN"] = token
+    typer.secho("Dashboard:", bold=True)
+    typer.echo(f"  http://{host}:{port}/_strangler/")
+    typer.echo(f"  log in with any user name and the password {token}")
+    typer.echo(
+        f"  (or: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/_strangler/)\n"
+    )
     run_router(read_config(Path("strangler.toml")), {}, host, port)
+
+
+def dashboard_token() -> str:
+    """STRANGLER_DASHBOARD_TOKEN, else one generated once into .strangler/dashboard_token."""
+    if os.environ.get("STRANGLER_DASHBOARD_TOKEN"):
+        return os.environ["STRANGLER_DASHBOARD_TOKEN"]
+    if not TOKEN_FILE.exists():
+        TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+        TOKEN_FILE.write_text(secrets.token_urlsafe(24))
+        TOKEN_FILE.chmod(0o600)
+    return TOKEN_FILE.read_text().strip()

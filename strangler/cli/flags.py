@@ -121,15 +121,22 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path = CONFIG_OPT
 
 
 def _writer(provider: str | None, config: Path) -> Any:
+    """The provider's writer, audited: every change lands in the audit log (DATABASE_URL)."""
+    from rollout.audit import AuditLog
     from rollout.errors import PlanError
     from rollout.plan import load_toml
+    from rollout.providers.audited import AuditedWriter
     from rollout.providers.settings import flag_settings, flag_writer
 
+    url = os.environ.get("DATABASE_URL")
     try:
         settings = flag_settings(load_toml(config) if config.exists() else {}, os.environ, provider)
-        return flag_writer(settings, os.environ.get("DATABASE_URL"))
+        writer = flag_writer(settings, url)
     except PlanError as exc:
         fail(str(exc))
+    if not url:
+        fail("DATABASE_URL must be set: every flag change is recorded in the audit log")
+    return AuditedWriter(writer, AuditLog(str(url)), source="cli")
 
 
 def _actor() -> str:

@@ -25,6 +25,7 @@ def serve(
     flags: str | None = typer.Option(
         None, "--flags", help="Flag provider: static, embedded or unleash (default: [flags])."
     ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Router worker processes."),
 ) -> None:
     """Serve legacy and new behind one ASGI entrypoint."""
     overrides = {
@@ -35,7 +36,7 @@ def serve(
         "new_app": new_app,
         "wsgi_threads": wsgi_threads,
     }
-    run_router(read_config(config), overrides, host, port, flags)
+    run_router(read_config(config), overrides, host, port, flags, workers)
 
 
 def run_router(
@@ -44,6 +45,7 @@ def run_router(
     host: str,
     port: int,
     flags: str | None = None,
+    workers: int = 1,
 ) -> None:
     import uvicorn
 
@@ -51,6 +53,7 @@ def run_router(
     from router_proxy import logs
     from router_proxy.asgi import build_router
     from router_proxy.errors import ConfigError
+    from router_proxy.tracing import traced
 
     try:
         app = build_router(raw, os.environ, overrides, flags)
@@ -62,4 +65,23 @@ def run_router(
         f"router ({app.settings.mode}, flags: {flag_source}) on http://{host}:{port}", err=True
     )
     # proxy_headers off: the router resolves X-Forwarded-For itself, from trusted proxies only.
-    uvicorn.run(app, host=host, port=port, lifespan="on", proxy_headers=False, log_level="info")
+    options: dict[str, Any] = {"lifespan": "on", "proxy_headers": False, "log_level": "info"}
+    if workers > 1:
+        _prepare_workers(raw, overrides, flags)
+        target = "router_proxy.serving:create_app"
+        uvicorn.run(target, host=host, port=port, factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(traced(app), host=host, port=port, **options)
+
+
+def _prepare_workers(raw: dict[str, Any], overrides: dict[str, Any], flags: str | None) -> None:
+    """Each worker builds its own router from the environment; metrics from every worker
+    meet in one fresh prometheus-client multiprocess directory."""
+    import tempfile
+
+    from router_proxy.metrics import MULTIPROC_ENV
+    from router_proxy.serving import SERVE_ENV, serve_payload
+
+    os.environ[SERVE_ENV] = serve_payload(raw, overrides, flags)
+    if not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="strangler-metrics-")

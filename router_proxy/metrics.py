@@ -1,0 +1,164 @@
+"""Prometheus metrics at ``/_strangler/metrics``: per route and backend, requests by status
+class, latency, shadow comparisons, mismatches and drops; the legacy thread pool
+(busy threads, size, rejections) and the flag provider's state.
+
+Several worker processes: ``strangler serve --workers N`` points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the workers start; each worker
+writes its values there and whichever worker answers the scrape sums them all
+(prometheus-client's multiprocess mode). Gauges are sampled once a second by each worker
+(and again at scrape time by the one that answers). Unmatched paths are not labelled
+(a label per unknown path would grow without bound).
+
+Example:
+    sink = PrometheusSink()
+    router.stats.sinks.append(sink)
+    body, content_type = render()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from rollout.types import Backend
+from router_proxy.types import Send
+
+if TYPE_CHECKING:
+    from router_proxy.dispatch import RouterApp
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
+REQUESTS = Counter(
+    "strangler_requests",
+    "Requests per route, backend that answered, status class.",
+    ["route", "backend", "status_class"],
+)
+LATENCY = Histogram(
+    "strangler_request_duration_seconds",
+    "Time to answer, per route and backend.",
+    ["route", "backend"],
+    buckets=LATENCY_BUCKETS,
+)
+COMPARISONS = Counter(
+    "strangler_shadow_comparisons",
+    "Shadow comparisons per route (backend: the shadow).",
+    ["route", "backend"],
+)
+MISMATCHES = Counter(
+    "strangler_shadow_mismatches", "Shadow comparisons that differed.", ["route", "backend"]
+)
+DROPS = Counter(
+    "strangler_shadow_drops",
+    "Shadow copies not compared (cap, timeout, body_cap, error).",
+    ["route", "backend", "reason"],
+)
+REJECTIONS = Counter(
+    "strangler_rejections",
+    "Requests the router answered itself (PoolSaturated: legacy busy).",
+    ["reason"],
+)
+LEGACY_BUSY = Gauge(
+    "strangler_legacy_threads_busy",
+    "Legacy WSGI threads serving a request.",
+    multiprocess_mode="livesum",
+)
+LEGACY_THREADS = Gauge(
+    "strangler_legacy_threads", "Legacy WSGI threads available.", multiprocess_mode="livesum"
+)
+FLAGS_HEALTHY = Gauge(
+    "strangler_flag_provider_healthy",
+    "1 when the flag provider's source is reachable.",
+    ["provider"],
+    multiprocess_mode="livemin",
+)
+FLAGS_VERSION = Gauge(
+    "strangler_flag_snapshot_version",
+    "Version of the flag snapshot being served.",
+    ["provider"],
+    multiprocess_mode="livemax",
+)
+
+
+class PrometheusSink:
+    """A ``router_proxy.stats.StatsSink``: one counter increment or observation per event."""
+
+    def request(self, route_key: str, backend: str, status: int, seconds: float) -> None:
+        status_class = STATUS_CLASSES.get(status // 100, "none")
+        REQUESTS.labels(route_key, backend, status_class).inc()
+        LATENCY.labels(route_key, backend).observe(seconds)
+
+    def comparison(self, route_key: str, backend: str, mismatch: bool) -> None:
+        COMPARISONS.labels(route_key, backend).inc()
+        if mismatch:
+            MISMATCHES.labels(route_key, backend).inc()
+
+    def drop(self, route_key: str, backend: str, reason: str) -> None:
+        DROPS.labels(route_key, backend, reason).inc()
+
+    def rejection(self, reason: str) -> None:
+        REJECTIONS.labels(reason).inc()
+
+
+def sample_gauges(router: RouterApp) -> None:
+    """The values that are states, not events: read them now."""
+    bridge = getattr(router.backends.get(Backend.LEGACY), "bridge", None)
+    if bridge is not None:
+        LEGACY_BUSY.set(bridge.busy)
+        LEGACY_THREADS.set(bridge.threads)
+    try:
+        health = router.provider.health()
+    except Exception:  # a provider's health must not break the scrape
+        health = {"provider": "unknown", "state": "unknown"}
+    provider = health.get("provider", "unknown")
+    FLAGS_HEALTHY.labels(provider).set(1 if health.get("state") == "ok" else 0)
+    FLAGS_VERSION.labels(provider).set(router.provider.snapshot().version)
+
+
+async def sample_forever(router: RouterApp, interval: float = 1.0) -> None:
+    while True:
+        sample_gauges(router)
+        await asyncio.sleep(interval)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text: this process's registry, or every worker's in multiprocess mode."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+async def send_metrics(router: RouterApp, send: Send) -> None:
+    sample_gauges(router)
+    body, content_type = render()
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-served-by", b"router"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def mark_process_dead() -> None:
+    """A worker leaving: its live gauges stop counting (multiprocess mode only)."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        with contextlib.suppress(OSError):
+            multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]

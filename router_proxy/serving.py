@@ -1,0 +1,32 @@
+"""The app factory ``strangler serve --workers N`` gives uvicorn: each worker process
+builds its own router from the settings the parent put in ``STRANGLER_SERVE`` (JSON:
+the parsed strangler.toml, command-line overrides, flag provider).
+
+Example:
+    uvicorn router_proxy.serving:create_app --factory --workers 4
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+SERVE_ENV = "STRANGLER_SERVE"
+
+
+def serve_payload(raw: dict[str, Any], overrides: dict[str, Any], flags: str | None) -> str:
+    return json.dumps({"raw": raw, "overrides": overrides, "flags": flags}, default=str)
+
+
+def create_app() -> Any:
+    from router_proxy import logs
+    from router_proxy.asgi import build_router
+    from router_proxy.tracing import traced
+
+    payload = json.loads(os.environ.get(SERVE_ENV, "{}"))
+    logs.configure()
+    router = build_router(
+        payload.get("raw", {}), os.environ, payload.get("overrides", {}), payload.get("flags")
+    )
+    return traced(router)

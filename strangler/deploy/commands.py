@@ -1,0 +1,143 @@
+"""What ``strangler up`` runs: one ``ProcessSpec`` per supervised process, built from the
+settings alone (pure, so the command lines are testable without starting anything).
+
+Example:
+    >>> from strangler.deploy.settings import UpSettings
+    >>> specs = process_specs(UpSettings(), {}, Path("strangler.toml"), None)
+    >>> [spec.name for spec in specs]
+    ['legacy', 'new', 'router']
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from strangler.deploy.settings import UpSettings
+
+UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash"
+
+
+@dataclass(frozen=True)
+class UnleashPlan:
+    """A local Unleash server on ``database_url`` (see ``rollout.unleash_local``)."""
+
+    database_url: str
+    admin_token: str
+    client_token: str
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: tuple[str, ...]
+    health_url: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    # Which processes must be healthy before this one starts.
+    tier: int = 1
+
+
+def process_specs(
+    up: UpSettings,
+    config: Mapping[str, Any],
+    config_path: Path,
+    unleash: UnleashPlan | None,
+) -> list[ProcessSpec]:
+    apps = config.get("apps", {})
+    specs = [
+        legacy_spec(up, str(apps.get("legacy", "legacy_flask.wsgi:app"))),
+        new_spec(up, str(apps.get("new", "fastapi_app.main:app"))),
+        router_spec(up, config_path, unleash),
+    ]
+    return ([unleash_spec(up, unleash)] if unleash else []) + specs
+
+
+def legacy_spec(up: UpSettings, app: str) -> ProcessSpec:
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:legacy_flask.gunicorn_conf",
+        "--bind",
+        f"{up.host}:{up.legacy_port}",
+        "--workers",
+        str(up.legacy_workers),
+        "--worker-class",
+        up.legacy_worker_class,
+        "--graceful-timeout",
+        str(round(up.drain_seconds)),
+    ]
+    if up.legacy_worker_class == "gthread":
+        argv += ["--threads", str(up.legacy_threads)]
+    if not up.access_log:
+        argv += ["--access-logfile", "/dev/null"]
+    return ProcessSpec("legacy", (*argv, app), up.url(up.legacy_port) + "/healthz")
+
+
+def new_spec(up: UpSettings, app: str) -> ProcessSpec:
+    argv = [*_uvicorn(up, up.new_port, up.new_workers), app]
+    return ProcessSpec("new", tuple(argv), up.url(up.new_port) + "/healthz")
+
+
+def router_spec(up: UpSettings, config_path: Path, unleash: UnleashPlan | None) -> ProcessSpec:
+    argv = [
+        *_uvicorn(up, up.router_port, up.router_workers),
+        "--factory",
+        "--lifespan",
+        "on",
+        # The router resolves X-Forwarded-For itself, from trusted proxies only.
+        "--no-proxy-headers",
+        "strangler.deploy.router_app:create",
+    ]
+    if up.access_log:  # the router writes its own access event; uvicorn's would repeat it
+        argv.insert(-1, "--no-access-log")
+    env = {
+        "STRANGLER_CONFIG": str(config_path),
+        "STRANGLER_MODE": "remote",
+        "STRANGLER_LEGACY_URL": up.url(up.legacy_port),
+        "STRANGLER_NEW_URL": up.url(up.new_port),
+        "STRANGLER_LOG_LEVEL": "INFO" if up.access_log else "WARNING",
+    }
+    if unleash:
+        env |= {
+            "STRANGLER_FLAGS": "unleash",
+            "UNLEASH_URL": up.url(up.unleash_port),
+            "UNLEASH_CLIENT_TOKEN": unleash.client_token,
+        }
+    health = up.url(up.router_port) + "/_strangler/healthz"
+    return ProcessSpec("router", tuple(argv), health, env, tier=2)
+
+
+def unleash_spec(up: UpSettings, unleash: UnleashPlan) -> ProcessSpec:
+    env = {
+        "SEND_TELEMETRY": "false",
+        "CHECK_VERSION": "false",
+        "UNLEASH_DATABASE_URL": unleash.database_url.replace("postgresql://", "postgres://"),
+        "UNLEASH_PORT": str(up.unleash_port),
+        "UNLEASH_ADMIN_TOKEN": unleash.admin_token,
+        "UNLEASH_CLIENT_TOKEN": unleash.client_token,
+    }
+    argv = ("node", "server.js")
+    return ProcessSpec("unleash", argv, up.url(up.unleash_port) + "/health", env, UNLEASH_DIR, 0)
+
+
+def _uvicorn(up: UpSettings, port: int, workers: int) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        up.host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--timeout-graceful-shutdown",
+        str(round(up.drain_seconds)),
+    ]
+    return argv if up.access_log else [*argv, "--no-access-log", "--log-level", "warning"]
