@@ -90,7 +90,9 @@ def secret_key(env: Mapping[str, str], state_dir: Path = STATE_DIR) -> str:
     return path.read_text().strip()
 
 
-def build_environment(purpose: str, env: Mapping[str, str]) -> dict[str, str]:
+def build_environment(
+    purpose: str, env: Mapping[str, str], quiet: bool = False
+) -> dict[str, str]:
     result = dict(env)
     url, source = database_url(purpose, env)
     result["DATABASE_URL"] = url
@@ -100,7 +102,8 @@ def build_environment(purpose: str, env: Mapping[str, str]) -> dict[str, str]:
         result["REDIS_URL"] = redis
     else:
         result.pop("REDIS_URL", None)
-    print(f"strangler: database: {source}; redis: {redis or 'none'}", file=sys.stderr)
+    if not quiet:
+        print(f"strangler: database: {source}; redis: {redis or 'none'}", file=sys.stderr)
     return result
 
 

@@ -35,4 +35,4 @@ def use_demo_environment() -> None:
         return
     from strangler.devenv import build_environment
 
-    os.environ.update(build_environment("demo", os.environ))
+    os.environ.update(build_environment("demo", os.environ, quiet=True))
