@@ -1,4 +1,4 @@
-"""``python -m bench [router|port|decide|capacity|faults|all]``: run benchmarks, update
+"""``python -m bench [router|port|decide|shadow|capacity|faults|all]``: run benchmarks, update
 bench/RESULTS.md."""
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ def main(argv: list[str]) -> None:
         from bench import decide
 
         print(decide.main())
+    if which in ("shadow", "all"):
+        from bench import shadow
+
+        print(shadow.main())
 
 
 if __name__ == "__main__":

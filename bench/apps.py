@@ -53,14 +53,11 @@ def a2wsgi_app() -> WSGIMiddleware:
 
 def router_app() -> RouterApp:
     """The router as ``strangler serve`` builds it (settings from ``STRANGLER_*``, JSON
-    access log on), serving the two apps above."""
-    from rollout.providers.static import StaticProvider
-    from rollout.types import Snapshot
+    access log on, Prometheus metrics, traffic windows and owner lookups when
+    ``DATABASE_URL`` is set, the shadow hook), serving the two apps above."""
     from router_proxy import logs
-    from router_proxy.asgi import build_app
-    from router_proxy.config import load_settings
+    from router_proxy.asgi import build_router
 
     apps = {"apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}}
-    settings = load_settings(apps, os.environ, {})
     logs.configure()
-    return build_app(settings, StaticProvider(Snapshot()))
+    return build_router(apps, os.environ, {}, "static")

@@ -95,7 +95,8 @@ class Deployment:
         self.ports = {name: free_port() for name in ("router", "legacy", "new", "unleash")}
         self._tmp = TemporaryDirectory()
         self.dir = Path(self._tmp.name)
-        self.log_path = self.dir / "up.log"
+        # Kept after the run (the temp dir is not): what each process said, for a post-mortem.
+        self.log_path = ROOT / ".strangler" / f"bench-up-{layout}.log"
         self.state_file = self.dir / "up.json"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -106,6 +107,7 @@ class Deployment:
         return dict(json.loads(self.state_file.read_text())["processes"])
 
     def __enter__(self) -> Deployment:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         config = self.dir / "strangler.toml"
         config.write_text(CONFIG.format(provider="unleash" if self.unleash else "embedded"))
         command = [

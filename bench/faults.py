@@ -48,6 +48,7 @@ REDIS_START = [
     "--logfile", "/var/log/redis/ci.log",
 ]  # fmt: skip
 PG_CLUSTER = ("15", "main")
+PG_TIMEOUT = 180.0
 UNLEASH_TOOLS = Path(__file__).resolve().parent.parent / "tools" / "unleash" / "node_modules"
 
 
@@ -92,10 +93,15 @@ def restart_postgres(soak: Soak) -> Injection:
     if reason:
         return Injection(injection.name, injection.at, note=f"skipped: {reason}", skipped=True)
     command = ["pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, "restart"]
-    subprocess.run(command, check=True, timeout=60, capture_output=True)
-    _wait(lambda: _postgres_answers(soak.database_url), timeout=60)
+    # A loaded machine can take over a minute to shut down (checkpoint sync): pg_ctl then
+    # gives up before the start half, so start it ourselves if it is not back.
+    restarted = subprocess.run(command, timeout=PG_TIMEOUT, capture_output=True, check=False)
+    if not _postgres_answers(soak.database_url):
+        _start_postgres(soak.database_url)
+    _wait(lambda: _postgres_answers(soak.database_url), timeout=PG_TIMEOUT)
     injection.outage = soak.now() - injection.at
-    injection.note = "pg_ctlcluster restart (fast shutdown: every session cut)"
+    how = "restart" if restarted.returncode == 0 else "restart timed out, then start"
+    injection.note = f"pg_ctlcluster {how} (fast shutdown: every session cut)"
     return injection
 
 
@@ -153,6 +159,15 @@ def _not_local_postgres(database_url: str) -> str:
     return ""
 
 
+def _start_postgres(database_url: str) -> None:
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, "start"]
+    for _ in range(60):  # "start" fails while a slow shutdown is still under way
+        if _postgres_answers(database_url):
+            return
+        subprocess.run(command, timeout=PG_TIMEOUT, capture_output=True, check=False)
+        time.sleep(2)
+
+
 def _postgres_answers(database_url: str) -> bool:
     try:
         psycopg2.connect(database_url, connect_timeout=1).close()
@@ -183,8 +198,7 @@ def services_left_running(database_url: str) -> Iterator[None]:
         yield
     finally:
         if not _not_local_postgres(database_url) and not _postgres_answers(database_url):
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, "start"],
-                           timeout=60, capture_output=True)  # fmt: skip
+            _start_postgres(database_url)
         if _local_redis() and shutil.which("redis-cli") and not _redis_answers():
             _start_redis()
 

@@ -21,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -87,6 +88,10 @@ class Server:
         self.env = {**os.environ, "PATH": path, **(env or {})}
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: nobody drains a pipe during the runs, and a server that logs
+        # per request (the router's access line) blocks once 64 KiB of it are unread.
+        # Unlinked, so it is gone with the process; closed in __exit__.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -96,7 +101,7 @@ class Server:
             self.command,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             start_new_session=True,
         )
         self._wait_ready()
@@ -107,8 +112,7 @@ class Server:
         assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise BenchError(f"{' '.join(self.command)} exited: {stderr[-2000:]}")
+                raise BenchError(f"{' '.join(self.command)} exited: {self.stderr_tail()}")
             try:
                 with urllib.request.urlopen(self.url(self.health_path), timeout=1) as response:
                     if response.status == 200:
@@ -125,6 +129,7 @@ class Server:
         traceback: TracebackType | None,
     ) -> None:
         if self.process is None or self.process.poll() is not None:
+            self._stderr.close()
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -132,6 +137,12 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self._stderr.close()
+
+    def stderr_tail(self, limit: int = 2000) -> str:
+        self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, self._stderr.tell() - limit))
+        return self._stderr.read().decode(errors="replace")
 
 
 @dataclass(frozen=True)

@@ -83,13 +83,14 @@ COMPARISONS = (
         "router in-process, new",
         "fastapi direct",
         0.95,
-        "uvicorn + FastAPI answer this route in ~90 us per request, so 0.95 leaves the "
-        "router ~5 us; "
-        "its own work is ~40 us (a JSON access line with redaction ~13 us, header "
-        "cleaning, request id, decision, response-header stamping), and even a 10-line "
-        "dict router reaches only ~0.8 (perf-baseline.md). Closing it needs the access "
-        "line off the request path (sampled, or rendered by a background writer) and the "
-        "router's per-request steps fused into one pass in compiled code (Cython/mypyc).",
+        "FastAPI answers this route in ~40-90 us of CPU (app called directly, this "
+        "machine's noise), so 0.95 leaves the router ~2-5 us; driving the ASGI app "
+        "directly (7 interleaved rounds of 3,000 calls, cProfile) it adds ~35-45 us: "
+        "the JSON access line ~10 us (was ~25 us through structlog's chain; "
+        '`[router] access_log = "errors"` or "off" drops it), header cleaning ~8 us, '
+        "Prometheus + traffic windows ~5 us, decision, response-header stamping. Closing "
+        "it needs the router's per-request steps fused into one pass in compiled code "
+        "(Cython/mypyc) or a native server (granian: bare ASGI 1.5x uvicorn here).",
     ),
     Comparison(
         "legacy route: router in-process ÷ a2wsgi direct",
@@ -293,8 +294,9 @@ def main(seconds: float = 5.0, rounds: int = 3, concurrencies: Sequence[int] = (
     note = (
         f"Hello-JSON routes; medians of {rounds} interleaved rounds of {seconds:.0f} s after a "
         "2 s warm-up; every server on core 0 (gunicorn: sync, 1 worker; uvicorn: uvloop + "
-        "httptools, no access log; the router with its own JSON access log on, as "
-        "`strangler serve` runs it; nginx: 1 worker, keepalive upstream), wrk -t2 on core 1."
+        "httptools, no access log; the router as `strangler serve` builds it: JSON access "
+        "log, Prometheus metrics, traffic windows, shadow hook; nginx: 1 worker, keepalive "
+        "upstream), wrk -t2 on core 1."
     )
     body = render(rows, absolute, note)
     write_section("router", body)

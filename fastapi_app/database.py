@@ -21,6 +21,11 @@ from fastapi_app.settings import Settings
 
 READY_TIMEOUT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 5.0
+# What pg_stat_activity shows for the port's connections (operators and the fault tests
+# find the port's backends by it)
+APPLICATION_NAME = "strangler-fastapi-app"
+# connection exception, operator intervention (admin/crash shutdown, cannot connect now)
+SESSION_ENDING_SQLSTATE_CLASSES = ("08", "57")
 Record = Mapping[str, Any]
 PostgresError: type[Exception] = asyncpg.PostgresError
 
@@ -42,6 +47,19 @@ def sqlstate_of(exc: BaseException) -> str | None:
     return None
 
 
+def reusable_after(exc: BaseException) -> bool:
+    """True when a connection is known to be idle and healthy after ``exc``.
+
+    An ordinary PostgreSQL error (a conflict, a constraint) ends with the server ready for
+    the next query. Anything else (cancellation on client disconnect, a timeout, a dropped
+    socket, the server shutting the session down) may leave an operation pending: asyncpg
+    then fails the connection's next user with "cannot switch to state ...; another
+    operation is in progress".
+    """
+    sqlstate = sqlstate_of(exc)
+    return sqlstate is not None and not sqlstate.startswith(SESSION_ENDING_SQLSTATE_CLASSES)
+
+
 async def _keep_session(_: Any) -> None:
     """What a released connection runs besides asyncpg's own rollback: nothing.
 
@@ -49,6 +67,8 @@ async def _keep_session(_: Any) -> None:
     RESET ALL`` on every release, a round trip that was a seventh of a cached read's time.
     The port never takes advisory locks, opens cursors, listens or SETs a session
     variable, so there is nothing to undo; an open transaction is still rolled back.
+    Without that query a broken connection is not noticed on release: ``connection()``
+    terminates one after any failure that may have broken it.
     """
 
 
@@ -67,6 +87,7 @@ class Database:
             max_size=settings.db_pool_max_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=_keep_session,
+            server_settings={"application_name": APPLICATION_NAME},
         )
         return cls(pool)
 
@@ -75,8 +96,19 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection; one that may be broken never goes back to the pool.
+
+        The release skips asyncpg's reset query (``_keep_session``), and with it the round
+        trip that used to find out a connection was dead or mid-operation; so a failure
+        that may have left the connection unusable terminates it here instead.
+        """
         async with self.pool.acquire() as conn:
-            yield cast(Connection, conn)
+            try:
+                yield cast(Connection, conn)
+            except BaseException as exc:
+                if not reusable_after(exc):
+                    conn.terminate()
+                raise
 
     async def fetch(self, sql: str, *args: Any) -> list[Record]:
         async with self.connection() as conn:

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from fastapi_app import gc_tuning
 from fastapi_app.errors import ApiError, InternalError, InvalidRequest, NotFound
+from fastapi_app.logs import configure_logging
 from fastapi_app.middleware.errors import LastResort
 from fastapi_app.middleware.methods import FlaskMethodSemantics
 from fastapi_app.middleware.vary import SessionVary
@@ -37,6 +38,7 @@ from fastapi_app.wire import error_response
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     resolved = settings or load_settings_or_exit()
+    configure_logging()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -4,10 +4,13 @@ For each case and side: a savepoint in that side's outer transaction, the case's
 its steps (a ``via: other`` step runs on the other side and its row changes are carried
 over), the row changes read from the change log, and a rollback to the savepoint.
 Responses and row changes are normalised (``Normaliser``) and compared with the shared
-comparator (``rollout.compare``). Differences between the two legacy runs are noise:
-they are left out and listed, so they can become normalisers. A case that meets a
-serialization failure or deadlock (40001/40P01) runs again, whole, after a jittered
-exponential backoff.
+comparator (``rollout.compare``). When legacy and new differ, legacy runs a second
+time: differences between its two runs are noise, left out and listed so they can
+become normalisers (a case where both already agree has nothing noise could remove).
+Reads run in batches: each side goes through the batch's cases in order, the two sides
+at once, the blocking legacy side on its own thread (``Lane``); a write, or a case with a
+``via: other`` step, runs alone, one side after the other. A case that meets a serialization
+failure or deadlock (40001/40P01) runs again, whole, after a jittered exponential backoff.
 
 Example:
     results = asyncio.run(run_suite(load_cases(), reference_pair(), load_world()))
@@ -19,7 +22,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +32,7 @@ from parity_tests.capture import RowChange, TableKeys, install_change_capture
 from parity_tests.cases import ParityCase, Step
 from parity_tests.errors import ParityError, Retryable
 from parity_tests.isolation import Isolation, LegacyIsolation, PortIsolation
+from parity_tests.lane import Lane
 from parity_tests.normalise import Normaliser
 from parity_tests.pair import AppPair, RemotePair
 from parity_tests.results import Mismatch, ParityResult
@@ -53,6 +57,7 @@ class Side:
     name: str
     target: Target
     isolation: Isolation | None
+    lane: Lane | None = None  # where a blocking side runs beside the other one
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Observation:
 
 
 Progress = Callable[[ParityResult], None]
+Seen = tuple[Observation, int] | ParityError  # one side's run of a case and its attempts
+BATCH = 32  # reads run as a batch: both sides at once, results reported per batch
 
 
 async def run_suite(
@@ -79,12 +86,28 @@ async def run_suite(
     results = []
     async with open_sides(pair) as (legacy, new):
         runner = _CaseRunner(legacy, new, world, keys, started, options)
-        for case in cases:
-            result = await runner.run(case)
-            results.append(result)
-            if progress is not None:
-                progress(result)
+        for batch in _batches(cases):
+            for result in await runner.run_batch(batch):
+                results.append(result)
+                if progress is not None:
+                    progress(result)
     return results
+
+
+def _batches(cases: Sequence[ParityCase]) -> Iterator[list[ParityCase]]:
+    """Runs of consecutive cases that may overlap (up to ``BATCH``); any other case alone."""
+    batch: list[ParityCase] = []
+    for case in cases:
+        if _may_overlap(case) and len(batch) < BATCH:
+            batch.append(case)
+            continue
+        if batch:
+            yield batch
+        batch = [case] if _may_overlap(case) else []
+        if not batch:
+            yield [case]
+    if batch:
+        yield batch
 
 
 @asynccontextmanager
@@ -107,10 +130,9 @@ async def open_sides(pair: AppPair | RemotePair) -> AsyncIterator[tuple[Side, Si
                 pair.pool_root, pair.database_url, pair.new_pool_path
             )
             try:
-                yield (
-                    Side("legacy", WsgiTarget(pair.legacy_app), legacy_isolation),
-                    Side("new", port, port_isolation),
-                )
+                with Lane("parity-legacy") as lane:
+                    legacy = Side("legacy", WsgiTarget(pair.legacy_app), legacy_isolation, lane)
+                    yield legacy, Side("new", port, port_isolation)
             finally:
                 await port_isolation.close()
         finally:
@@ -132,7 +154,43 @@ class _CaseRunner:
         self.legacy, self.new, self.world, self.keys = legacy, new, world, keys
         self.started, self.options = started, options
 
-    async def run(self, case: ParityCase) -> ParityResult:
+    async def run_batch(self, cases: list[ParityCase]) -> list[ParityResult]:
+        """One case alone, or a batch of reads: each side goes through the batch's cases
+        in order (one savepoint at a time on its connection), the two sides at once."""
+        if len(cases) == 1 and not _may_overlap(cases[0]):
+            return [await self.run(cases[0])]
+        clock = time.perf_counter()
+        legacy_stream = self._stream(cases, self.legacy, self.new)
+        both = await asyncio.gather(
+            self.legacy.lane.run(legacy_stream) if self.legacy.lane else legacy_stream,
+            self._stream(cases, self.new, self.legacy),
+            return_exceptions=True,  # both finish before anything else takes the connections
+        )
+        legacy_seen, new_seen = both
+        if isinstance(legacy_seen, BaseException):
+            raise legacy_seen
+        if isinstance(new_seen, BaseException):
+            raise new_seen
+        share = (time.perf_counter() - clock) / len(cases)
+        return [
+            await self.run(case, (legacy, new), share)
+            for case, legacy, new in zip(cases, legacy_seen, new_seen, strict=True)
+        ]
+
+    async def _stream(self, cases: Sequence[ParityCase], side: Side, other: Side) -> list[Seen]:
+        seen: list[Seen] = []
+        for case in cases:
+            try:
+                seen.append(await self._observe(case, side, other))
+            except ParityError as exc:
+                seen.append(exc)
+        return seen
+
+    async def run(
+        self, case: ParityCase, observed: tuple[Seen, Seen] | None = None, seconds: float = 0.0
+    ) -> ParityResult:
+        """``observed``: both sides' runs, already made (in a batch that took ``seconds``
+        per case); without it the case runs here, legacy first."""
         clock = time.perf_counter()
         result = ParityResult(
             case.id,
@@ -146,24 +204,30 @@ class _CaseRunner:
             result.status, result.error = "skipped", "writes need in-process isolation"
             return result
         try:
-            await self._compare(case, result)
+            await self._compare(case, result, observed or await self._observe_both(case))
         except ParityError as exc:
             result.status, result.error = "error", str(exc)
-        result.seconds = time.perf_counter() - clock
+        result.seconds = seconds + time.perf_counter() - clock
         return result
 
-    async def _compare(self, case: ParityCase, result: ParityResult) -> None:
-        first, attempts = await self._observe(case, self.legacy, self.new)
-        new, more = await self._observe(case, self.new, self.legacy)
-        noise: set[tuple[int, str, str]] = set()
-        if self.options.noise:
+    async def _compare(
+        self, case: ParityCase, result: ParityResult, observed: tuple[Seen, Seen]
+    ) -> None:
+        legacy_seen, new_seen = observed
+        if isinstance(legacy_seen, ParityError):
+            raise legacy_seen
+        if isinstance(new_seen, ParityError):
+            raise new_seen
+        (first, attempts), (new, more) = legacy_seen, new_seen
+        found = differences(first, new, case.rules)
+        # Noise only ever removes differences: when legacy and new already agree, a second
+        # legacy run cannot change the verdict, so it runs only for a case that differs.
+        if found and self.options.noise:
             second, _ = await self._observe(case, self.legacy, self.new)
-            found = differences(first, second, case.rules)
-            noise = {(m.step, m.where, m.path) for m in found}
-            result.noisy = sorted({m.label for m in found})
-        found = [
-            m for m in differences(first, new, case.rules) if (m.step, m.where, m.path) not in noise
-        ]
+            noisy = differences(first, second, case.rules)
+            noise = {(m.step, m.where, m.path) for m in noisy}
+            result.noisy = sorted({m.label for m in noisy})
+            found = [m for m in found if (m.step, m.where, m.path) not in noise]
         accepted = case.accepted
         result.mismatches = [
             Mismatch(
@@ -182,6 +246,10 @@ class _CaseRunner:
             result.status = "fail"
         elif result.mismatches:
             result.status = "accepted"
+
+    async def _observe_both(self, case: ParityCase) -> tuple[Seen, Seen]:
+        legacy = await self._observe(case, self.legacy, self.new)
+        return legacy, await self._observe(case, self.new, self.legacy)
 
     async def _observe(self, case: ParityCase, side: Side, other: Side) -> tuple[Observation, int]:
         for attempt in range(1, self.options.max_attempts + 1):
@@ -243,6 +311,13 @@ class _CaseRunner:
         if jar:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
         return Outgoing(spec.method, spec.path, spec.query, headers, spec.body)
+
+
+def _may_overlap(case: ParityCase) -> bool:
+    """Reads run on both sides at once. Writes do not: the two outer transactions would
+    wait on each other's row locks (or deadlock), which is timing, not parity; nor do
+    cases with a ``via: other`` step, which use both sides' connections."""
+    return case.kind == "read" and not any(step.via_other for step in case.steps)
 
 
 def _observation(

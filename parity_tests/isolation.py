@@ -147,11 +147,30 @@ class LegacyIsolation:
             raise _translated(getattr(exc.orig, "pgcode", None), exc) from exc
 
 
+class Borrowed:
+    """The held connection as the app sees it. An app may terminate or close a connection
+    after a failure so its pool opens a fresh one; here that would end the outer
+    transaction and every later case, so both are no-ops. A connection really left broken
+    fails the harness's next statement, and that case reports an error."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def terminate(self) -> None:
+        return None
+
+    async def close(self, *_: Any, **__: Any) -> None:
+        return None
+
+
 class PinnedPool:
     """Stands in for an asyncpg pool: every ``acquire()`` yields the one held connection."""
 
     def __init__(self, conn: Any) -> None:
-        self._conn = conn
+        self._conn = Borrowed(conn)
 
     @asynccontextmanager
     async def acquire(self, *_: Any, **__: Any) -> AsyncIterator[Any]:

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import structlog
+
 from parity_tests.cases import CASES_DIR, ParityCase
 from parity_tests.harness import Progress, RunOptions, run_suite
 from parity_tests.pair import AppPair, RemotePair
@@ -48,8 +50,13 @@ def _quiet_apps() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
+    structlog_config = structlog.get_config()
+    # An unconfigured structlog prints to stdout and renders a planted 500's traceback
+    # with every local (over a second per case): keep only critical events.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
     try:
         yield
     finally:
+        structlog.configure(**structlog_config)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)

@@ -17,6 +17,8 @@ from typing import Any
 
 from router_proxy.errors import ConfigError
 
+ACCESS_LOG_MODES = ("all", "errors", "off")  # router_proxy.logs.AccessLog
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # environment variable -> settings field
@@ -28,6 +30,7 @@ ENV_NAMES = {
     "STRANGLER_NEW_URL": "new_url",
     "STRANGLER_WSGI_THREADS": "wsgi_threads",
     "STRANGLER_TRUSTED_PROXIES": "trusted_proxies",
+    "STRANGLER_ACCESS_LOG": "access_log",
     "SECRET_KEY": "secret_key",
     "DATABASE_URL": "database_url",
 }
@@ -61,6 +64,8 @@ class Settings:
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared
+    # The router's JSON access line: "all", "errors" (status >= 500) or "off" (router_proxy.logs).
+    access_log: str = "all"
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -91,6 +96,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _networks(value)
     if name == "mode" and value not in ("inprocess", "remote"):
         raise ConfigError(f"mode must be 'inprocess' or 'remote', not {value!r}")
+    if name == "access_log" and value not in ACCESS_LOG_MODES:
+        raise ConfigError(f"access_log must be one of {ACCESS_LOG_MODES}, not {value!r}")
     kind: type = type(FIELDS[name].default)
     try:
         coerced = kind(value)

@@ -35,7 +35,7 @@ from router_proxy.errors import (
     send_rejection,
 )
 from router_proxy.headers import Inbound, clean_request
-from router_proxy.logs import access_log
+from router_proxy.logs import AccessLog, access_log
 from router_proxy.owners import OwnerDirectory, needs_owner
 from router_proxy.routes import RouteTable
 from router_proxy.stats import RouterStats
@@ -81,6 +81,7 @@ class RouterApp:
         self.shadow_hook = shadow_hook
         self.owners = owners
         self.stats = stats or RouterStats()
+        self.access = AccessLog(settings.access_log)
         self.starters: list[Callable[[], Awaitable[None]]] = []  # run at lifespan startup
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
@@ -170,9 +171,11 @@ class _Exchange:
             await self._reject(rejected)
         finally:
             seconds = time.perf_counter() - began
-            self._log(route, decision, seconds)
+            backend = self.served_by.decode()
+            if self.router.access.wanted(self.status):
+                self._log(route, decision, backend, seconds)
             if route is not None:
-                self.router.stats.served(route.key, self.served_by.decode(), self.status, seconds)
+                self.router.stats.served(route.key, backend, self.status, seconds)
         hook = self.router.shadow_hook
         if hook is not None and inbound is not None and decision.shadow is not None:
             response = self.recorder.captured if self.recorder else None
@@ -248,19 +251,22 @@ class _Exchange:
         extra = [(SERVED_BY, self.served_by), (b"x-request-id", self.request_id)]
         await send_json(self.client_send, 500, body, extra)
 
-    def _log(self, route: RouteInfo | None, decision: Decision, seconds: float) -> None:
+    def _log(
+        self, route: RouteInfo | None, decision: Decision, backend: str, seconds: float
+    ) -> None:
         mode = self.router.provider.snapshot().flag_for(route.key).mode if route else None
-        access_log.info(
-            "request",
-            request_id=self.request_id.decode(),
-            method=self.scope["method"],
-            path=self.scope["path"],
-            route_key=route.key if route else None,
-            backend=self.served_by.decode(),
-            mode=mode,
-            status=self.status,
-            reason=decision.reason,
-            duration_ms=round(seconds * 1000, 2),
+        self.router.access.request(
+            {
+                "request_id": self.request_id.decode(),
+                "method": self.scope["method"],
+                "path": self.scope["path"],
+                "route_key": route.key if route else None,
+                "backend": backend,
+                "mode": mode,
+                "status": self.status,
+                "reason": decision.reason,
+                "duration_ms": round(seconds * 1000, 2),
+            }
         )
 
 

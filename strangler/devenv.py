@@ -90,9 +90,7 @@ def secret_key(env: Mapping[str, str], state_dir: Path = STATE_DIR) -> str:
     return path.read_text().strip()
 
 
-def build_environment(
-    purpose: str, env: Mapping[str, str], quiet: bool = False
-) -> dict[str, str]:
+def build_environment(purpose: str, env: Mapping[str, str], quiet: bool = False) -> dict[str, str]:
     result = dict(env)
     url, source = database_url(purpose, env)
     result["DATABASE_URL"] = url

@@ -37,8 +37,9 @@ from fastapi_app.query_params import (
     parse_integer,
     parse_limit,
 )
-from fastapi_app.routes.reads import caller, owned_account, owned_payment, raise_if_invalid
+from fastapi_app.routes.reads import caller, owned_payment, raise_if_invalid
 from fastapi_app.store import payments
+from fastapi_app.store.access import valid_bigint_id
 from fastapi_app.wire import json_response
 from fastapi_app.writes import WorkResult, WriteEndpoint, handle_write
 
@@ -82,7 +83,7 @@ async def list_payments(request: Request) -> Response:
     after = parse_payment_cursor(request, errors)
     raise_if_invalid(errors)
     if account_id is not None:
-        await owned_account(services, principal.owner, account_id)
+        valid_bigint_id(account_id)
     found = await payments.list_payments(
         services.database, principal.owner, (account_id, status), limit, after
     )

@@ -51,6 +51,13 @@ LIST_PAYMENTS = (
     "AND ($4::timestamptz IS NULL OR (p.created_at, p.id) < ($4, $5::text)) "
     "ORDER BY p.created_at DESC, p.id DESC LIMIT $6"
 )
+# One account's page, with that account's owner on every row (and on a single row of
+# NULLs when the page is empty): the 404/403 check rides on the page's round trip.
+LIST_ACCOUNT_PAYMENTS = (
+    "SELECT owner_row.account_owner, page.* FROM "
+    "(SELECT (SELECT owner FROM accounts WHERE id = $2) AS account_owner) owner_row "
+    f"LEFT JOIN LATERAL ({LIST_PAYMENTS}) page ON true"
+)
 INSERT_PAYMENT = (
     "INSERT INTO payments (id, account_id, amount_cents, currency, merchant, description, status)"
     f" VALUES ($1, $2, $3, $4, $5, $6, 'succeeded') RETURNING {PAYMENT_COLUMNS}"
@@ -92,11 +99,15 @@ async def list_payments(
     limit: int,
     after: tuple[datetime, str] | None,
 ) -> dict[str, Any]:
+    """A page of the owner's payments; with an account filter, 404/403 unless it is theirs."""
     account_id, status = filters
     after_at, after_id = after if after else (None, None)
-    fetched = await database.fetch(
-        LIST_PAYMENTS, owner, account_id, status, after_at, after_id, limit + 1
-    )
+    query = LIST_PAYMENTS if account_id is None else LIST_ACCOUNT_PAYMENTS
+    fetched = await database.fetch(query, owner, account_id, status, after_at, after_id, limit + 1)
+    if account_id is not None:
+        account_owner = fetched[0]["account_owner"]
+        owned_by(None if account_owner is None else {"owner": account_owner}, owner)
+        fetched = [row for row in fetched if row["id"] is not None]
     items = [_with_refunds(row) for row in fetched[:limit]]
     if len(fetched) <= limit:
         return page(items, None)

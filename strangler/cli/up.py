@@ -15,12 +15,16 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from strangler.cli._common import fail, require_database_url
 from strangler.cli.routes import CONFIG_OPTION, read_config
+
+if TYPE_CHECKING:
+    from strangler.deploy.commands import UnleashPlan
+    from strangler.deploy.settings import UpSettings
 
 STATE_FILE = Path(".strangler/up.json")
 
@@ -28,10 +32,10 @@ STATE_FILE = Path(".strangler/up.json")
 def up(
     config: Path = CONFIG_OPTION,
     unleash: bool = typer.Option(False, "--unleash", help="Run Unleash as the flag provider."),
-    router_port: int | None = typer.Option(None, help="Router port (default: [up])."),
-    legacy_port: int | None = typer.Option(None, help="gunicorn port (default: [up])."),
-    new_port: int | None = typer.Option(None, help="uvicorn port (default: [up])."),
-    unleash_port: int | None = typer.Option(None, help="Unleash port (default: [up])."),
+    router_port: int | None = typer.Option(None, help="Router port (else strangler.toml)."),
+    legacy_port: int | None = typer.Option(None, help="gunicorn port (else strangler.toml)."),
+    new_port: int | None = typer.Option(None, help="uvicorn port (else strangler.toml)."),
+    unleash_port: int | None = typer.Option(None, help="Unleash port (else strangler.toml)."),
     legacy_workers: int | None = typer.Option(None, help="gunicorn workers."),
     legacy_worker_class: str | None = typer.Option(None, help="sync or gthread."),
     new_workers: int | None = typer.Option(None, help="uvicorn workers of the port."),
@@ -75,7 +79,7 @@ def _migrate(database_url: str) -> None:
 
 
 def _run(
-    settings: Any,
+    settings: UpSettings,
     raw: dict[str, Any],
     config: Path,
     database_url: str,
@@ -87,7 +91,7 @@ def _run(
 
     plan = _unleash_plan(database_url) if unleash else None
     specs = process_specs(settings, raw, config.resolve(), plan)
-    supervisor = Supervisor(specs, state_file)
+    supervisor = Supervisor(specs, state_file, liveness_seconds=settings.liveness_seconds)
     stopping = threading.Event()
     restore = install_stop_handlers(stopping)
     try:
@@ -100,7 +104,7 @@ def _run(
         restore()
 
 
-def _unleash_plan(database_url: str) -> Any:
+def _unleash_plan(database_url: str) -> UnleashPlan:
     from sqlalchemy.engine import make_url
 
     from rollout.errors import UnleashUnavailable
@@ -118,7 +122,7 @@ def _unleash_plan(database_url: str) -> Any:
     return UnleashPlan(url, admin, client)
 
 
-def _banner(settings: Any, unleash: bool) -> str:
+def _banner(settings: UpSettings, unleash: bool) -> str:
     flags = "Unleash (tokens in .strangler/unleash-tokens.json)" if unleash else "embedded"
     return (
         f"serving on {settings.url(settings.router_port)} (legacy"

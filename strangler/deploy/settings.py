@@ -13,6 +13,7 @@
     new_workers = 2
     router_workers = 2
     drain_seconds = 15             # in-flight requests get this long on Ctrl-C / SIGTERM
+    liveness_seconds = 30          # a process failing its health check this long is restarted
 
 Example:
     >>> s = load_up_settings({"up": {"legacy_worker_class": "gthread"}}, {"new_workers": 3})
@@ -45,6 +46,7 @@ class UpSettings:
     new_workers: int = 2
     router_workers: int = 2
     drain_seconds: float = 15.0
+    liveness_seconds: float = 30.0  # alive but failing its health check this long: restarted
     access_log: bool = True  # off for benchmarks: a log line per request costs CPU
 
     def url(self, port: int) -> str:

@@ -163,6 +163,7 @@ class Supervisor:
                 raise StartupError(f"{child.spec.name} exited ({child.process.returncode})")
             if healthy(child.spec.health_url):
                 self.log(f"{child.spec.name} healthy at {child.spec.health_url}")
+                child.checked_at = time.monotonic()  # liveness counts from here
                 return
             time.sleep(0.2)
         raise StartupError(f"{child.spec.name} not healthy after {self.ready_timeout:.0f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -196,3 +197,32 @@ def test_serialization_failure_retries_the_whole_case(run_parity, parity_db):
         parity_db.execute("DROP SEQUENCE parity_test_conflict_once")
     assert result.status == "pass"
     assert result.attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("plant", "legacy_runs", "status"),
+    [
+        pytest.param(None, 1, "pass", id="agreeing-case-runs-legacy-once"),
+        pytest.param(
+            ("GET", ACCOUNT, status_to(202)), 2, "fail", id="differing-case-runs-it-twice"
+        ),
+    ],
+)
+def test_second_legacy_run_only_when_the_sides_differ(
+    run_parity, reference_cases, monkeypatch, plant, legacy_runs, status
+):
+    import parity_tests.targets as targets
+
+    calls: list[str] = []
+    original = targets.call_wsgi
+
+    def counted(app: Any, request: Any) -> Any:
+        calls.append(threading.current_thread().name)
+        return original(app, request)
+
+    monkeypatch.setattr(targets, "call_wsgi", counted)
+    wrap = (lambda app: Planted(app, *plant)) if plant else None
+    [result] = run_parity([_case("account-get-own", reference_cases)], wrap_new=wrap)
+    assert result.status == status
+    assert len(calls) == legacy_runs
+    assert calls[0] == "parity-legacy"  # a read: legacy on its lane, beside the port

@@ -9,8 +9,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
+from router_proxy.config import load_settings
+from router_proxy.errors import ConfigError
 from router_proxy.logs import json_formatter
 from router_proxy.observability import attach_metrics
 from tests.rollout import guard_apps
@@ -101,3 +105,42 @@ def test_the_redaction_processor_runs_before_rendering(caplog):
 
     assert json.loads(line)["authorization"] == "[redacted]"
     assert "abc" not in line and "sk_test_abc1" not in line and "x1" not in line
+
+
+@pytest.mark.parametrize(
+    ("access_log", "new_behaviour", "lines"),
+    [
+        pytest.param("all", "ok", 1, id="all-logs-a-200"),
+        pytest.param("errors", "ok", 0, id="errors-skips-a-200"),
+        pytest.param("errors", "5xx", 1, id="errors-logs-a-500"),
+        pytest.param("off", "5xx", 0, id="off-logs-nothing"),
+    ],
+)
+def test_access_log_setting_picks_the_lines(caplog, monkeypatch, access_log, new_behaviour, lines):
+    monkeypatch.setitem(guard_apps.NEW_BEHAVIOUR, "mode", new_behaviour)
+    provider = StaticProvider(parse_plan({"routes": {ROUTE: {"mode": "new"}}}))
+    with (
+        running_router(guard_apps.legacy, guard_apps.new, provider, access_log=access_log) as r,
+        caplog.at_level(logging.INFO, logger="router_proxy.access"),
+    ):
+        r.get("/things/4")
+    assert len([rec for rec in caplog.records if rec.name == "router_proxy.access"]) == lines
+
+
+def test_access_line_redacts_a_key_in_the_path(caplog):
+    provider = StaticProvider(parse_plan({"routes": {ROUTE: {"mode": "legacy"}}}))
+    with (
+        running_router(guard_apps.legacy, guard_apps.new, provider) as router,
+        caplog.at_level(logging.INFO, logger="router_proxy.access"),
+    ):
+        router.get("/keys/sk_live_pathsecret1")
+    records = [r for r in caplog.records if r.name == "router_proxy.access"]
+    line = json.loads(json_formatter().format(records[-1]))
+
+    assert (line["event"], line["status"], line["path"]) == ("request", 404, "/keys/[redacted]")
+    assert line["timestamp"].endswith("Z") and line["level"] == "info"
+
+
+def test_access_log_setting_rejects_unknown_values():
+    with pytest.raises(ConfigError, match="access_log"):
+        load_settings({"router": {"access_log": "some"}}, env={}, overrides={})

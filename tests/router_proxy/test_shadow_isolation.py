@@ -4,7 +4,8 @@ comparator and ledger failures are counted and logged, never raised."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,11 +33,32 @@ RouterFactory = Callable[..., AbstractContextManager[RunningRouter]]
 
 @pytest.fixture
 def make_router() -> RouterFactory:
-    def make(sample: int, **overrides: Any) -> AbstractContextManager[RunningRouter]:
+    def make(
+        sample: int, inline_compare_bytes: int | None = None, **overrides: Any
+    ) -> AbstractContextManager[RunningRouter]:
         options = {"shadow_timeout": TIMEOUT, **overrides}
-        return running_router(shadow_apps.legacy, shadow_apps.new, plan(sample), **options)
+        running = running_router(shadow_apps.legacy, shadow_apps.new, plan(sample), **options)
+        return _with_inline_limit(running, inline_compare_bytes)
 
     return make
+
+
+@contextmanager
+def _with_inline_limit(
+    running: AbstractContextManager[RunningRouter], inline_compare_bytes: int | None
+) -> Iterator[RunningRouter]:
+    with running as router:
+        if inline_compare_bytes is not None:
+            limits = router.shadow.limits
+            router.shadow.limits = replace(limits, inline_compare_bytes=inline_compare_bytes)
+        yield router
+
+
+# Both ways a comparison runs: small answers on the loop, large ones in a thread.
+COMPARE_PATHS = [
+    pytest.param(None, id="small-answers-compared-on-the-loop"),
+    pytest.param(0, id="every-answer-compared-in-a-thread"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +93,9 @@ def test_a_misbehaving_candidate_leaves_the_client_bytes_untouched(
         assert router.shadow.sent == 1
 
 
-def test_agreeing_and_disagreeing_candidates_are_counted(make_router):
-    with make_router(100) as router:
+@pytest.mark.parametrize("inline_compare_bytes", COMPARE_PATHS)
+def test_agreeing_and_disagreeing_candidates_are_counted(make_router, inline_compare_bytes):
+    with make_router(100, inline_compare_bytes) as router:
         router.get("/shadowed/ok")
         router.get("/shadowed/differ")
         wait_until(lambda: router.counters(KEY).comparisons == 2)
@@ -80,9 +103,10 @@ def test_agreeing_and_disagreeing_candidates_are_counted(make_router):
         assert router.counters(KEY).mismatches == 1
 
 
-def test_a_failing_ledger_is_counted_and_the_client_served(make_router):
+@pytest.mark.parametrize("inline_compare_bytes", COMPARE_PATHS)
+def test_a_failing_ledger_is_counted_and_the_client_served(make_router, inline_compare_bytes):
     unreachable = "postgresql://postgres@127.0.0.1:1/nothing"
-    with make_router(100, database_url=unreachable) as router:
+    with make_router(100, inline_compare_bytes, database_url=unreachable) as router:
         answer = router.get("/shadowed/differ")
         wait_until(lambda: router.counters(KEY).ledger_errors == 1)
 

@@ -57,3 +57,14 @@ def test_half_opens_after_30s_with_one_trial(breaker, clock, trial_ok, state_aft
     assert not breaker.allow(), "only one trial at a time"
     breaker.record_success() if trial_ok else breaker.record_failure()
     assert breaker.state == state_after
+
+
+def test_a_trial_that_never_reports_back_does_not_hold_the_circuit_open(breaker, clock):
+    for _ in range(5):
+        breaker.record_failure()
+    clock.now = 30.0
+    assert breaker.allow()  # the trial's request is then cancelled: no success, no failure
+    clock.now = 59.9
+    assert not breaker.allow()
+    clock.now = 60.0
+    assert breaker.allow(), "a lost trial must not keep the backend skipped forever"
