@@ -17,7 +17,7 @@ Setups, ``GET /healthz`` (hello apps of ``bench.apps``, shadow legacy → new):
   (uvicorn, new app) on core 1 as in production, where it runs on its own hosts; the
   router's share of a copy is one upstream call and the comparison.
 
-The load generator runs on core 1 (``python -m bench.shadow --load URL RATE SECONDS``).
+The load generator runs on core 1 (``python -m bench.shadow --load URL RATE SECONDS OUT``).
 Run: ``python -m bench shadow`` (writes the "shadow" section of bench/RESULTS.md).
 
 Example:
@@ -35,6 +35,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -130,13 +131,15 @@ async def fixed_rate(url: str, rate: float, seconds: float) -> tuple[list[float]
     return [ms for ms, _ in results], sum(1 for _, ok in results if not ok)
 
 
-def _load_main(url: str, rate: float, seconds: float) -> None:
+def _load_main(url: str, rate: float, seconds: float, out: str) -> None:
     import uvloop
 
     uvloop.install()
     asyncio.run(fixed_rate(url, rate, 1.0))  # warm-up: connections, caches
     latencies, errors = asyncio.run(fixed_rate(url, rate, seconds))
-    print(json.dumps({"latencies": latencies, "errors": errors}))
+    # A file, not stdout: a stray line on stdout once corrupted a 128 KiB result.
+    with open(out, "w") as handle:
+        json.dump({"latencies": latencies, "errors": errors}, handle)
 
 
 # ---- the benchmark ----
@@ -154,17 +157,20 @@ class OpenLoop:
 def open_loop(url: str, rate: float, seconds: float) -> OpenLoop:
     if not url.startswith("http://127.0.0.1:"):
         raise BenchError("benchmarks only target 127.0.0.1")
-    command = [sys.executable, "-m", "bench.shadow", "--load", url, str(rate), str(seconds)]
-    completed = subprocess.run(
-        pinned(command, CLIENT_CORE),
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise BenchError(f"load generator failed: {completed.stderr.strip()[-2000:]}")
-    found = json.loads(completed.stdout)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "latencies.json")
+        command = [sys.executable, "-m", "bench.shadow", "--load", url, str(rate), str(seconds)]
+        completed = subprocess.run(
+            pinned([*command, out], CLIENT_CORE),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise BenchError(f"load generator failed: {completed.stderr.strip()[-2000:]}")
+        with open(out) as handle:
+            found = json.load(handle)
     latencies: list[float] = found["latencies"]
     return OpenLoop(
         rate, percentile(latencies, 50), percentile(latencies, 99), found["errors"], len(latencies)
@@ -263,7 +269,7 @@ def measure_setup(setup: str, seconds: float, rounds: int) -> list[Row]:
                     rate = min(capacity * load, MAX_RATE)
                     opened[variant].append(open_loop(url[variant], rate, seconds))
             after = {variant: shadow_counters(server) for variant, server in servers.items()}
-            label = f"{load:.0%} open loop" if capacity * load <= MAX_RATE else "capped open loop"
+            label = f"{load:.0%} open loop" + ("" if capacity * load <= MAX_RATE else " (capped)")
             rows += _rows(setup, label, opened, before, after)
         return rows
 
@@ -372,7 +378,7 @@ def main(seconds: float = 5.0, rounds: int = 3, setups: Sequence[str] = ("inproc
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--load":
-        _load_main(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--load":
+        _load_main(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
     else:
         print(main())

@@ -37,6 +37,9 @@ def init_db(app: Flask, settings: Settings) -> Database:
     engine = create_engine(
         settings.sqlalchemy_url,
         pool_pre_ping=True,
+        # SQLAlchemy errors print their statement's parameters (payloads) otherwise, and
+        # a logged 500 carries them into the log (A19)
+        hide_parameters=True,
         pool_size=5,
         max_overflow=5,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},

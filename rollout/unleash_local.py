@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psycopg2
@@ -84,6 +85,21 @@ def ensure_database(database_url: str) -> None:
         conn.close()
 
 
+def node_database_url(database_url: str) -> str:
+    """The URL in a shape Node's URL parser takes: a Unix-socket URL (``postgresql://u@/db?host=
+    /dir``, as the embedded pgserver gives) has no host, which Node rejects, so the socket
+    directory travels in ``?host=`` beside a placeholder host (server.js prefers it)."""
+    url = make_url(database_url)
+    socket_dir = url.query.get("host")
+    if isinstance(socket_dir, tuple):
+        socket_dir = socket_dir[0]
+    node = url.set(drivername="postgres", query={})
+    if socket_dir:
+        node = node.set(host="localhost")
+    rendered = node.render_as_string(hide_password=False)
+    return f"{rendered}?host={quote(socket_dir, safe='/')}" if socket_dir else rendered
+
+
 def start_local_unleash(
     database_url: str,
     port: int = 4242,
@@ -100,7 +116,7 @@ def start_local_unleash(
         **os.environ,
         "SEND_TELEMETRY": "false",
         "CHECK_VERSION": "false",
-        "UNLEASH_DATABASE_URL": database_url.replace("postgresql+psycopg2://", "postgres://"),
+        "UNLEASH_DATABASE_URL": node_database_url(database_url),
         "UNLEASH_PORT": str(port),
         "UNLEASH_ADMIN_TOKEN": admin,
         "UNLEASH_CLIENT_TOKEN": client,

@@ -16,7 +16,8 @@ function databaseOptions(url) {
   return {
     user: decodeURIComponent(parsed.username) || 'postgres',
     password: decodeURIComponent(parsed.password),
-    host: parsed.hostname || '127.0.0.1',
+    // A Unix-socket URL (the embedded pgserver) names its socket directory in ?host=.
+    host: parsed.searchParams.get('host') || parsed.hostname || '127.0.0.1',
     port: Number(parsed.port || 5432),
     database: parsed.pathname.replace(/^\//, ''),
     ssl: false,
