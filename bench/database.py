@@ -20,11 +20,8 @@ def server_url() -> str:
     return url
 
 
-def seeded_database(
-    accounts: int, payments_per_account: int, seed: int = 1, name: str = BENCH_DB
-) -> tuple[str, Dataset]:
-    """Recreate the bench database so every run starts from the same rows. Benches that may
-    run beside another one pass a ``name`` of their own (a re-seed drops the database)."""
+def fresh_database(name: str) -> str:
+    """Drop and recreate ``name`` on the DATABASE_URL server, migrated to the head schema."""
     server = server_url()
     admin = psycopg2.connect(server)
     admin.autocommit = True
@@ -34,6 +31,15 @@ def seeded_database(
     admin.close()
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
+    return url
+
+
+def seeded_database(
+    accounts: int, payments_per_account: int, seed: int = 1, name: str = BENCH_DB
+) -> tuple[str, Dataset]:
+    """Recreate the bench database so every run starts from the same rows. Benches that may
+    run beside another one pass a ``name`` of their own (a re-seed drops the database)."""
+    url = fresh_database(name)
     data = build_dataset(accounts, seed, payments_per_account)
     write_dataset(url, data)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:

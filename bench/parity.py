@@ -12,16 +12,12 @@ import os
 import time
 from dataclasses import dataclass
 
-import psycopg2
-from sqlalchemy.engine import make_url
-
-from bench.database import server_url
+from bench.database import fresh_database
 from bench.harness import machine_line, write_section
 from parity_tests.cases import ParityCase, load_cases
 from parity_tests.harness import RunOptions
 from parity_tests.pair import reference_pair
 from parity_tests.runner import run_cases
-from strangler.db.migrate import upgrade
 
 ROUNDS = 4
 BENCH_DB = "strangler_bench_parity"
@@ -29,16 +25,7 @@ BENCH_DB = "strangler_bench_parity"
 
 def _fresh_database() -> str:
     """Recreated and migrated each run; the harness installs its world and triggers."""
-    server = server_url()
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
-    admin.close()
-    url = make_url(server).set(database=BENCH_DB).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+    return fresh_database(BENCH_DB)
 
 
 GOALS = {"read": 200.0, "write": 50.0}

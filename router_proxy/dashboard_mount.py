@@ -21,8 +21,11 @@ from rollout.audit import AuditLog
 from rollout.dashboard import CoverageCell, DashboardSources, build_dashboard, dashboard_settings
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
+from rollout.dashboard.rollouts import DashboardRollouts
 from rollout.errors import PlanError
+from rollout.guard_state import GuardStateStore
 from rollout.providers.settings import flag_settings, flag_writer
+from rollout.steps import parse_rollout
 from rollout.windows import WindowStore
 from router_proxy.dispatch import RouterApp
 from router_proxy.endpoints import flag_health
@@ -82,3 +85,7 @@ def _attach_changes(
         return
     keys = sources.route_keys
     sources.changes = FlagChanges(writer, AuditLog(url), lambda: frozenset(keys()))
+    # The rollout buttons: the same transitions as `strangler rollout` (raises PlanError).
+    sources.rollouts = DashboardRollouts(
+        parse_rollout(raw), GuardStateStore(url), writer, AuditLog(url)
+    )

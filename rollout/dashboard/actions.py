@@ -1,5 +1,5 @@
 """The dashboard's state-changing requests (POST): log in, log out, set a route's mode and
-percentage, flip the kill switch.
+percentage, flip the kill switch, move a route along its rollout steps.
 
 Order of checks, before any work: who is asking (401), then the CSRF token bound to their
 session (403; a bearer token has no session, so it cannot change anything), then the
@@ -7,6 +7,7 @@ form's values (400). A change answers 303 back to the page it came from.
 
 Example:
     POST /_strangler/flags  route_key=GET /api/v1/me&mode=canary&percent=5&csrf_token=...
+    POST /_strangler/rollout  route_key=GET /api/v1/me&action=advance&csrf_token=...
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from starlette.responses import RedirectResponse, Response
 from rollout.dashboard.auth import COOKIE_NAME, COOKIE_PATH, Principal, new_session
 from rollout.dashboard.changes import Actor
 from rollout.dashboard.context import DashboardContext
-from rollout.dashboard.errors import ChangeRejected
-from rollout.errors import AuditError, ProviderError
+from rollout.dashboard.errors import ChangeRejected, NoRolloutPlan
+from rollout.errors import AuditError, GuardError, ProviderError
 
 log = logging.getLogger(__name__)
 HOME = "/_strangler/"
@@ -105,6 +106,35 @@ async def kill_switch(request: Request) -> Response:
     reason = form.get("reason", "").strip()[:500]
     try:
         await asyncio.to_thread(changes.set_kill_switch, actor, form["enabled"] == "on", reason)
+    except (ProviderError, AuditError) as exc:
+        return _error(ctx, request, f"The change did not go through cleanly: {exc}", 502)
+    return RedirectResponse(_next(form.get("next")), status_code=303)
+
+
+async def rollout_step(request: Request) -> Response:
+    ctx: DashboardContext = request.app.state.dashboard
+    checked = await _checked(ctx, request)
+    if isinstance(checked, Response):
+        return checked
+    principal, form = checked
+    rollouts = ctx.sources.rollouts
+    if rollouts is None:
+        return _error(ctx, request, ctx.sources.read_only_reason, 409)
+    actor = _actor(principal, request)
+    try:
+        await asyncio.to_thread(
+            rollouts.act,
+            actor,
+            form.get("action", ""),
+            form.get("route_key", ""),
+            form.get("reason", "").strip()[:500],
+        )
+    except NoRolloutPlan as exc:
+        return _error(ctx, request, str(exc), 404)
+    except ChangeRejected as exc:
+        return _error(ctx, request, str(exc), 400)
+    except GuardError as exc:  # e.g. already at the last step, nothing to pause
+        return _error(ctx, request, f"The rollout did not move: {exc}", 409)
     except (ProviderError, AuditError) as exc:
         return _error(ctx, request, f"The change did not go through cleanly: {exc}", 502)
     return RedirectResponse(_next(form.get("next")), status_code=303)

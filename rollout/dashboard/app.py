@@ -43,6 +43,7 @@ def build_dashboard(settings: DashboardSettings, sources: DashboardSources) -> A
         Route("/_strangler/logout", actions.logout, methods=["POST"]),
         Route("/_strangler/flags", actions.set_flag, methods=["POST"]),
         Route("/_strangler/kill-switch", actions.kill_switch, methods=["POST"]),
+        Route("/_strangler/rollout", actions.rollout_step, methods=["POST"]),
         Mount("/_strangler/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -4,6 +4,7 @@ RolloutError
 └── DashboardError
     ├── DashboardDataError   a source the dashboard reads (ledger, windows, audit) failed
     └── ChangeRejected       a submitted change is not valid (bad mode, percent, route)
+        └── NoRolloutPlan    a rollout button for a route without [rollout."KEY"] steps
 """
 
 from __future__ import annotations
@@ -20,4 +21,8 @@ class DashboardDataError(DashboardError):
 
 
 class ChangeRejected(DashboardError, ValueError):
+    pass
+
+
+class NoRolloutPlan(ChangeRejected):
     pass

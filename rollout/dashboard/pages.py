@@ -51,6 +51,7 @@ async def overview(request: Request) -> Response:
         "has_coverage": coverage is not None,
         "mismatches": await _read(notices, "ledger", sources.mismatches, lambda m: m.latest(10)),
         "audit": await _read(notices, "audit", sources.audit, lambda a: a.recent(20)),
+        "rollouts": await _read(notices, "rollout", sources.rollouts, lambda r: r.rows()),
         **_common(ctx, notices),
     }
     return ctx.render(request, "overview.html", values)
@@ -70,10 +71,11 @@ async def route_page(request: Request) -> Response:
     minutes = ctx.settings.minutes
     windows = await _read(notices, "traffic", sources.traffic, lambda s: s.recent(key, minutes))
     snapshot = sources.snapshot()
+    # overview_rows adds every flagged route: pick this page's own row out of them.
     rows = overview_rows([key], snapshot, windows or [], {})
     values = {
         "principal": principal,
-        "row": rows[0],
+        "row": next(row for row in rows if row.key == key),
         "flag": snapshot.flag_for(key),
         "kill_switch": snapshot.kill_switch,
         "minutes": minutes,
@@ -82,6 +84,7 @@ async def route_page(request: Request) -> Response:
             notices, "ledger", sources.mismatches, lambda m: m.latest(20, key)
         ),
         "audit": await _read(notices, "audit", sources.audit, lambda a: a.recent(50, key)),
+        "rollouts": await _read(notices, "rollout", sources.rollouts, lambda r: r.rows()),
         **_common(ctx, notices),
     }
     return ctx.render(request, "route.html", values)

@@ -6,7 +6,6 @@ without them the page says what is missing instead of failing.
 
 Example:
     >>> from rollout.types import Snapshot
-from rollout.windows import WindowStats
     >>> sources = DashboardSources(route_keys=lambda: ["GET /api/v1/me"],
     ...                            snapshot=Snapshot, flag_health=dict)
     >>> sources.read_only_reason
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
+from rollout.dashboard.rollouts import DashboardRollouts
 from rollout.types import Snapshot
 from rollout.windows import WindowStats
 
@@ -53,3 +53,4 @@ class DashboardSources:
     traffic: TrafficSource | None = None
     mismatches: MismatchReader | None = None
     coverage: Callable[[], Mapping[str, CoverageCell]] | None = None
+    rollouts: DashboardRollouts | None = None  # the [rollout."KEY"] plans and their buttons

@@ -18,6 +18,14 @@ from typing import Any
 
 from strangler.deploy.settings import UpSettings
 
+# The apps trust forwarding headers from one hop, the router; so they listen on loopback
+# only (whatever [up] host the router binds), and the router reaches them from there.
+LOOPBACK = "127.0.0.1"
+# gunicorn loads our entry (ProxyFix around the app named in LEGACY_APP_VARIABLE), see
+# strangler.deploy.legacy_entry; importing that module imports the legacy app.
+LEGACY_ENTRY = "strangler.deploy.legacy_entry:app"
+LEGACY_APP_VARIABLE = "STRANGLER_LEGACY_APP"
+DEFAULT_LEGACY_APP = "legacy_flask.wsgi:app"
 UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash"
 
 
@@ -49,7 +57,7 @@ def process_specs(
 ) -> list[ProcessSpec]:
     apps = config.get("apps", {})
     specs = [
-        legacy_spec(up, str(apps.get("legacy", "legacy_flask.wsgi:app"))),
+        legacy_spec(up, str(apps.get("legacy", DEFAULT_LEGACY_APP))),
         new_spec(up, str(apps.get("new", "fastapi_app.main:app"))),
         router_spec(up, config_path, unleash),
     ]
@@ -64,7 +72,7 @@ def legacy_spec(up: UpSettings, app: str) -> ProcessSpec:
         "--config",
         "python:legacy_flask.gunicorn_conf",
         "--bind",
-        f"{up.host}:{up.legacy_port}",
+        f"{LOOPBACK}:{up.legacy_port}",
         "--workers",
         str(up.legacy_workers),
         "--worker-class",
@@ -76,17 +84,21 @@ def legacy_spec(up: UpSettings, app: str) -> ProcessSpec:
         argv += ["--threads", str(up.legacy_threads)]
     if not up.access_log:
         argv += ["--access-logfile", "/dev/null"]
-    return ProcessSpec("legacy", (*argv, app), up.url(up.legacy_port) + "/healthz")
+    # Our entry wraps the app in ProxyFix: gunicorn itself ignores X-Forwarded-For (A4).
+    env = {LEGACY_APP_VARIABLE: app}
+    return ProcessSpec("legacy", (*argv, LEGACY_ENTRY), _app_url(up.legacy_port) + "/healthz", env)
 
 
 def new_spec(up: UpSettings, app: str) -> ProcessSpec:
-    argv = [*_uvicorn(up, up.new_port, up.new_workers), app]
-    return ProcessSpec("new", tuple(argv), up.url(up.new_port) + "/healthz")
+    # The client address and scheme the router resolved, from the router only (A4).
+    trust_router = ["--proxy-headers", "--forwarded-allow-ips", LOOPBACK]
+    argv = [*_uvicorn(up, LOOPBACK, up.new_port, up.new_workers), *trust_router, app]
+    return ProcessSpec("new", tuple(argv), _app_url(up.new_port) + "/healthz")
 
 
 def router_spec(up: UpSettings, config_path: Path, unleash: UnleashPlan | None) -> ProcessSpec:
     argv = [
-        *_uvicorn(up, up.router_port, up.router_workers),
+        *_uvicorn(up, up.host, up.router_port, up.router_workers),
         "--factory",
         "--lifespan",
         "on",
@@ -99,8 +111,8 @@ def router_spec(up: UpSettings, config_path: Path, unleash: UnleashPlan | None) 
     env = {
         "STRANGLER_CONFIG": str(config_path),
         "STRANGLER_MODE": "remote",
-        "STRANGLER_LEGACY_URL": up.url(up.legacy_port),
-        "STRANGLER_NEW_URL": up.url(up.new_port),
+        "STRANGLER_LEGACY_URL": _app_url(up.legacy_port),
+        "STRANGLER_NEW_URL": _app_url(up.new_port),
         "STRANGLER_LOG_LEVEL": "INFO" if up.access_log else "WARNING",
     }
     if unleash:
@@ -126,13 +138,17 @@ def unleash_spec(up: UpSettings, unleash: UnleashPlan) -> ProcessSpec:
     return ProcessSpec("unleash", argv, up.url(up.unleash_port) + "/health", env, UNLEASH_DIR, 0)
 
 
-def _uvicorn(up: UpSettings, port: int, workers: int) -> list[str]:
+def _app_url(port: int) -> str:
+    return f"http://{LOOPBACK}:{port}"
+
+
+def _uvicorn(up: UpSettings, host: str, port: int, workers: int) -> list[str]:
     argv = [
         sys.executable,
         "-m",
         "uvicorn",
         "--host",
-        up.host,
+        host,
         "--port",
         str(port),
         "--workers",

@@ -2,7 +2,7 @@
 ``[up]`` then command-line overrides (later wins).
 
     [up]
-    host = "127.0.0.1"
+    host = "127.0.0.1"             # the router's; legacy and new always listen on loopback
     router_port = 8000
     legacy_port = 8001
     new_port = 8002

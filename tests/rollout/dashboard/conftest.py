@@ -89,3 +89,18 @@ def start_dashboard(
 @pytest.fixture
 def dashboard(start_dashboard: Callable[..., DashboardRouter]) -> DashboardRouter:
     return start_dashboard()
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page (Debian's /usr/bin/chromium through Playwright)."""
+    from tests.rollout.dashboard.browser import ARGS, ARTIFACTS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
