@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -75,20 +76,18 @@ async def set_flag(request: Request) -> Response:
     if changes is None:
         return _error(ctx, request, ctx.sources.read_only_reason, 409)
     actor = _actor(principal, request)
-    try:
-        await asyncio.to_thread(
-            changes.set_route,
+    return await _apply(
+        ctx,
+        request,
+        form,
+        lambda: changes.set_route(
             actor,
             form.get("route_key", ""),
             form.get("mode", ""),
             form.get("percent"),
-            form.get("reason", "").strip()[:500],
-        )
-    except ChangeRejected as exc:
-        return _error(ctx, request, str(exc), 400)
-    except (ProviderError, AuditError) as exc:
-        return _error(ctx, request, f"The change did not go through cleanly: {exc}", 502)
-    return RedirectResponse(_next(form.get("next")), status_code=303)
+            _reason(form),
+        ),
+    )
 
 
 async def kill_switch(request: Request) -> Response:
@@ -103,12 +102,10 @@ async def kill_switch(request: Request) -> Response:
     if form.get("enabled") not in ("on", "off"):
         return _error(ctx, request, "enabled must be on or off", 400)
     actor = _actor(principal, request)
-    reason = form.get("reason", "").strip()[:500]
-    try:
-        await asyncio.to_thread(changes.set_kill_switch, actor, form["enabled"] == "on", reason)
-    except (ProviderError, AuditError) as exc:
-        return _error(ctx, request, f"The change did not go through cleanly: {exc}", 502)
-    return RedirectResponse(_next(form.get("next")), status_code=303)
+    enabled = form["enabled"] == "on"
+    return await _apply(
+        ctx, request, form, lambda: changes.set_kill_switch(actor, enabled, _reason(form))
+    )
 
 
 async def rollout_step(request: Request) -> Response:
@@ -121,14 +118,22 @@ async def rollout_step(request: Request) -> Response:
     if rollouts is None:
         return _error(ctx, request, ctx.sources.read_only_reason, 409)
     actor = _actor(principal, request)
+    return await _apply(
+        ctx,
+        request,
+        form,
+        lambda: rollouts.act(
+            actor, form.get("action", ""), form.get("route_key", ""), _reason(form)
+        ),
+    )
+
+
+async def _apply(
+    ctx: DashboardContext, request: Request, form: dict[str, str], change: Callable[[], object]
+) -> Response:
+    """Run one change off the loop; every refusal becomes a page, success goes back."""
     try:
-        await asyncio.to_thread(
-            rollouts.act,
-            actor,
-            form.get("action", ""),
-            form.get("route_key", ""),
-            form.get("reason", "").strip()[:500],
-        )
+        await asyncio.to_thread(change)
     except NoRolloutPlan as exc:
         return _error(ctx, request, str(exc), 404)
     except ChangeRejected as exc:
@@ -138,6 +143,10 @@ async def rollout_step(request: Request) -> Response:
     except (ProviderError, AuditError) as exc:
         return _error(ctx, request, f"The change did not go through cleanly: {exc}", 502)
     return RedirectResponse(_next(form.get("next")), status_code=303)
+
+
+def _reason(form: dict[str, str]) -> str:
+    return form.get("reason", "").strip()[:500]
 
 
 async def _checked(
