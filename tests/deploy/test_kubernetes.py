@@ -91,3 +91,20 @@ def test_pgbouncer_fronts_postgres_with_transaction_pooling():
     assert env["POSTGRESQL_HOST"] in by_kind("Service")
     assert env["PGBOUNCER_POOL_MODE"] == "transaction"
     assert int(env["PGBOUNCER_MAX_PREPARED_STATEMENTS"]) > 0  # asyncpg prepares statements
+
+
+def test_apps_trust_one_forwarding_hop_and_only_the_router_reaches_them():
+    deployments = by_kind("Deployment")
+    legacy, new = container(deployments["legacy"]), container(deployments["new"])
+    assert legacy["command"][-1] == "strangler.deploy.legacy_entry:app"
+    assert {"name": "STRANGLER_LEGACY_APP", "value": "legacy_flask.wsgi:app"} in legacy["env"]
+    assert "--proxy-headers" in new["command"]
+    policy = by_kind("NetworkPolicy")["apps-only-from-router"]["spec"]
+    guarded = set(policy["podSelector"]["matchExpressions"][0]["values"])
+    assert guarded == {"legacy", "new"}
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "router"}}}]
+    ports = {
+        p["containerPort"] for d in ("legacy", "new") for p in container(deployments[d])["ports"]
+    }
+    assert ports == {p["port"] for p in rule["ports"]}
