@@ -12,8 +12,14 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.datastructures import QueryParams
+
+from fastapi_app.cursors import InvalidCursor
+
+Key = TypeVar("Key")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -58,3 +64,17 @@ def parse_integer(params: QueryParams, name: str, errors: dict[str, str]) -> int
         return int(text)
     errors[name] = "must be an integer"
     return None
+
+
+def parse_cursor(
+    params: QueryParams, errors: dict[str, str], decode: Callable[[str], Key]
+) -> Key | None:
+    """The ``cursor`` parameter decoded into a list's last key; a bad one is a field error."""
+    text = first(params, "cursor")
+    if text is None:
+        return None
+    try:
+        return decode(text)
+    except InvalidCursor:
+        errors["cursor"] = "invalid cursor"
+        return None

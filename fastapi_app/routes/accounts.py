@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from fastapi_app.bodies import CREATE_ACCOUNT, UPDATE_ACCOUNT
 from fastapi_app.cache import account_key
-from fastapi_app.cursors import InvalidCursor, decode_id_cursor
+from fastapi_app.cursors import decode_id_cursor
 from fastapi_app.database import Connection, Database
 from fastapi_app.openapi_docs import (
     READ_ERRORS,
@@ -32,8 +32,8 @@ from fastapi_app.openapi_docs import (
 from fastapi_app.query_params import (
     ACCOUNT_STATUSES,
     LEDGER_KINDS,
-    first,
     parse_choice,
+    parse_cursor,
     parse_limit,
 )
 from fastapi_app.routes.reads import caller, owned_account, raise_if_invalid
@@ -43,17 +43,6 @@ from fastapi_app.wire import json_response
 from fastapi_app.writes import WorkResult, WriteEndpoint, handle_write
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-
-def parse_id_cursor(request: Request, errors: dict[str, str]) -> int | None:
-    text = first(request.query_params, "cursor")
-    if text is None:
-        return None
-    try:
-        return decode_id_cursor(text)
-    except InvalidCursor:
-        errors["cursor"] = "invalid cursor"
-        return None
 
 
 @router.get(
@@ -75,7 +64,7 @@ async def list_accounts(request: Request) -> Response:
     errors: dict[str, str] = {}
     status = parse_choice(request.query_params, "status", ACCOUNT_STATUSES, errors)
     limit = parse_limit(request.query_params, errors)
-    after = parse_id_cursor(request, errors)
+    after = parse_cursor(request.query_params, errors, decode_id_cursor)
     raise_if_invalid(errors)
     found = await accounts.list_accounts(services.database, principal.owner, status, limit, after)
     return json_response(found)
@@ -92,7 +81,7 @@ async def list_ledger(request: Request, account_id: int) -> Response:
     errors: dict[str, str] = {}
     kind = parse_choice(request.query_params, "kind", LEDGER_KINDS, errors)
     limit = parse_limit(request.query_params, errors)
-    after = parse_id_cursor(request, errors)
+    after = parse_cursor(request.query_params, errors, decode_id_cursor)
     raise_if_invalid(errors)
     await owned_account(services, principal.owner, account_id)
     found = await ledger.list_entries(services.database, account_id, kind, limit, after)

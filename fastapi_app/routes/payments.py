@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,7 +15,7 @@ from starlette.responses import Response
 
 from fastapi_app.bodies import CREATE_PAYMENT, CREATE_REFUND
 from fastapi_app.cache import account_key, payment_key
-from fastapi_app.cursors import InvalidCursor, decode_payment_cursor
+from fastapi_app.cursors import decode_payment_cursor
 from fastapi_app.database import Connection, Database
 from fastapi_app.openapi_docs import (
     READ_ERRORS,
@@ -32,8 +31,8 @@ from fastapi_app.openapi_docs import (
 )
 from fastapi_app.query_params import (
     PAYMENT_STATUSES,
-    first,
     parse_choice,
+    parse_cursor,
     parse_integer,
     parse_limit,
 )
@@ -44,17 +43,6 @@ from fastapi_app.wire import json_response
 from fastapi_app.writes import WorkResult, WriteEndpoint, handle_write
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-
-
-def parse_payment_cursor(request: Request, errors: dict[str, str]) -> tuple[datetime, str] | None:
-    text = first(request.query_params, "cursor")
-    if text is None:
-        return None
-    try:
-        return decode_payment_cursor(text)
-    except InvalidCursor:
-        errors["cursor"] = "invalid cursor"
-        return None
 
 
 @router.get(
@@ -80,7 +68,7 @@ async def list_payments(request: Request) -> Response:
     account_id = parse_integer(request.query_params, "account_id", errors)
     status = parse_choice(request.query_params, "status", PAYMENT_STATUSES, errors)
     limit = parse_limit(request.query_params, errors)
-    after = parse_payment_cursor(request, errors)
+    after = parse_cursor(request.query_params, errors, decode_payment_cursor)
     raise_if_invalid(errors)
     if account_id is not None:
         valid_bigint_id(account_id)
