@@ -11,11 +11,14 @@ kept as the throughput cost.
 
 Setups, ``GET /healthz`` (hello apps of ``bench.apps``, shadow legacy → new):
 
-- in-process: router + both apps in one uvicorn on core 0; the copy's CPU (FastAPI app,
-  comparison) is spent on the client's core;
+- in-process: router + both apps in one uvicorn on core 0;
 - remote: router (remote mode) and legacy (gunicorn gthread) on core 0, the candidate
-  (uvicorn, new app) on core 1 as in production, where it runs on its own hosts; the
-  router's share of a copy is one upstream call and the comparison.
+  (uvicorn, new app) on core 1 as in production, where it runs on its own hosts.
+
+Variants: no shadow (the baseline), copies on the router's own loop
+(``shadow_isolation = "loop"``), and copies in the worker process (the default). The
+worker inherits the router's CPU affinity, so here it shares core 0 with the client's
+answer: the worst case, where only its idle priority keeps it out of the client's way.
 
 The load generator runs on core 1 (``python -m bench.shadow --load URL RATE SECONDS OUT``).
 Run: ``python -m bench shadow`` (writes the "shadow" section of bench/RESULTS.md).
@@ -28,7 +31,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import math
 import os
@@ -69,9 +71,10 @@ UVICORN_FLAGS = ("--no-access-log", "--log-level", "warning")
 
 def shadow_router_app() -> RouterApp:
     """``uvicorn --factory bench.shadow:shadow_router_app``: the router with the shadow
-    runner attached, ``GET /healthz`` in shadow mode at ``BENCH_SHADOW_SAMPLE`` percent
-    (``BENCH_SHADOW_INLINE_BYTES=0``: every comparison in a thread, as before);
-    in-process or remote from ``STRANGLER_MODE``/``STRANGLER_*_URL``."""
+    attached as ``strangler serve`` attaches it, ``GET /healthz`` in shadow mode at
+    ``BENCH_SHADOW_SAMPLE`` percent; in-process or remote from
+    ``STRANGLER_MODE``/``STRANGLER_*_URL``, copies in the worker process or on the loop
+    from ``STRANGLER_SHADOW_ISOLATION``."""
     from rollout.plan import parse_plan
     from rollout.providers.static import StaticProvider
     from router_proxy import logs
@@ -85,10 +88,7 @@ def shadow_router_app() -> RouterApp:
     sample = int(os.environ.get("BENCH_SHADOW_SAMPLE", "0"))
     plan = {"routes": {SHADOWED: {"mode": "shadow", "shadow_sample": sample}}}
     router = build_app(settings, StaticProvider(parse_plan(plan)))
-    runner = attach_rollout(router, settings, {})
-    inline = os.environ.get("BENCH_SHADOW_INLINE_BYTES")
-    if inline is not None:
-        runner.limits = dataclasses.replace(runner.limits, inline_compare_bytes=int(inline))
+    attach_rollout(router, settings, {})
     return router
 
 
@@ -193,8 +193,8 @@ def _uvicorn(target: str, port: int, *extra: str) -> list[str]:
 # variant -> router environment; the first is the baseline every ratio divides by
 VARIANTS: dict[str, dict[str, str]] = {
     "none": {"BENCH_SHADOW_SAMPLE": "0"},
-    "shadow, compare in a thread": {"BENCH_SHADOW_SAMPLE": "100", "BENCH_SHADOW_INLINE_BYTES": "0"},
-    "shadow, small compare inline": {"BENCH_SHADOW_SAMPLE": "100"},
+    "shadow on the loop": {"BENCH_SHADOW_SAMPLE": "100", "STRANGLER_SHADOW_ISOLATION": "loop"},
+    "shadow in the worker (default)": {"BENCH_SHADOW_SAMPLE": "100"},
 }
 BASELINE = "none"
 
@@ -343,21 +343,19 @@ How to read it:
 - Closed loop at saturation, latency is ``connections / throughput`` (Little's law): its
   ratio is the copy's CPU, not a wait a client sees at normal load, and it moves with the
   other load on this shared machine. The open-loop rows are the A7 figure.
-- Where the copy's CPU goes: in-process the candidate (FastAPI app) runs on the router's
-  own event loop and core, so a copy costs about as much CPU as the request it copies;
-  in remote mode the router's share is one upstream call (aiohttp client) plus the
-  comparison, and the candidate's own work is on the other core.
-- The loop is not preemptive: a request that arrives while a copy's step runs waits for
-  it. Copies past ``shadow_concurrency`` in flight are dropped (``cap``), the bound A7
-  asks for; more drops means fewer copies compared, and so less shadow CPU.
-- "compare in a thread" is the previous behaviour (every comparison through
-  ``asyncio.to_thread``, ~40 us of CPU and a GIL hand-over each); "small compare inline"
-  compares answers of <= 512 bytes together on the loop (~7 us for a small JSON body);
-  larger ones (4 KiB of JSON: ~0.5 ms) and ledger writes still go to a thread.
-- Not implemented: a low-priority queue that starts a copy only when no client request is
-  in flight. It needs an in-flight count from the dispatcher (outside this change), it
-  cannot take back a copy step already running, and under load it turns waiting copies
-  into timeouts and cap drops.
+- Where the copy's CPU goes: on the loop, the candidate (in-process: the FastAPI app;
+  remote: one aiohttp call) and the comparison run on the router's own event loop, under
+  its GIL: a request that arrives while a copy's step runs waits for it, and a legacy
+  thread waits up to the 5 ms GIL switch interval. In the worker, the router's share is
+  the admission check, one pickle and one pipe write after the client has its answer;
+  the copy runs in another interpreter at ``SCHED_IDLE`` priority, which the kernel
+  preempts as soon as a client request wakes the router on the same core.
+- Copies past the worker's ``shadow_concurrency`` in flight are dropped (``cap``), as are
+  copies past a backlog of 8 x concurrency waiting in the pipe; a copy that waited longer
+  than ``shadow_timeout`` for idle CPU is dropped (``timeout``) without running, since
+  the answer it would be compared with is stale by then. "copies compared" says how
+  many of the offered copies the shadow still compared: that is the price of the
+  worker's priority when the core has little idle time.
 """
 
 

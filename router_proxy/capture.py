@@ -91,6 +91,8 @@ async def buffer_request_body(
 ) -> bytes | None:
     """Read the whole body now (the primary then reads it from memory) so that a copy can
     replay it; None when it is over the shadow's limit (then it is left alone)."""
+    if not body.has_body:
+        return b""  # nothing to keep; reading would cost the request a pump task
     if content_length is not None and content_length > limit:
         return None
     if not body.ended:

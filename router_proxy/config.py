@@ -18,6 +18,7 @@ from typing import Any
 from router_proxy.errors import ConfigError
 
 ACCESS_LOG_MODES = ("all", "errors", "off")  # router_proxy.logs.AccessLog
+SHADOW_ISOLATIONS = ("process", "loop")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,6 +32,8 @@ ENV_NAMES = {
     "STRANGLER_WSGI_THREADS": "wsgi_threads",
     "STRANGLER_TRUSTED_PROXIES": "trusted_proxies",
     "STRANGLER_ACCESS_LOG": "access_log",
+    "STRANGLER_SHADOW_ISOLATION": "shadow_isolation",
+    "STRANGLER_SHADOW_CPUS": "shadow_cpus",
     "SECRET_KEY": "secret_key",
     "DATABASE_URL": "database_url",
 }
@@ -64,6 +67,11 @@ class Settings:
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared
+    # "process": copies run in a worker process at idle CPU priority (router_proxy.shadow_process);
+    # "loop": on the router's own event loop (apps given as objects, not import strings).
+    shadow_isolation: str = "process"
+    # CPUs the worker may use (default: the router's); keep it off the router's core.
+    shadow_cpus: tuple[int, ...] = ()
     # The router's JSON access line: "all", "errors" (status >= 500) or "off" (router_proxy.logs).
     access_log: str = "all"
 
@@ -94,10 +102,14 @@ def _known(section: str, table: Mapping[str, Any]) -> dict[str, Any]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "trusted_proxies":
         return _networks(value)
+    if name == "shadow_cpus":
+        return _cpus(value)
     if name == "mode" and value not in ("inprocess", "remote"):
         raise ConfigError(f"mode must be 'inprocess' or 'remote', not {value!r}")
     if name == "access_log" and value not in ACCESS_LOG_MODES:
         raise ConfigError(f"access_log must be one of {ACCESS_LOG_MODES}, not {value!r}")
+    if name == "shadow_isolation" and value not in SHADOW_ISOLATIONS:
+        raise ConfigError(f"shadow_isolation must be one of {SHADOW_ISOLATIONS}, not {value!r}")
     kind: type = type(FIELDS[name].default)
     try:
         coerced = kind(value)
@@ -114,3 +126,14 @@ def _networks(value: Any) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item)
     except ValueError as exc:
         raise ConfigError(f"trusted_proxies: {exc}") from exc
+
+
+def _cpus(value: Any) -> tuple[int, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        cpus = tuple(int(str(item).strip()) for item in items if str(item).strip())
+    except ValueError as exc:
+        raise ConfigError(f"shadow_cpus: expected CPU numbers, got {value!r}") from exc
+    if any(cpu < 0 for cpu in cpus):
+        raise ConfigError(f"shadow_cpus: CPU numbers are >= 0, got {value!r}")
+    return cpus

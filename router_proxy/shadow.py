@@ -32,16 +32,16 @@ import structlog
 
 from rollout.compare import DEFAULT_RULES, CompareRules, Difference, HttpResponse, compare
 from rollout.ledger import ParityLedger, RecordedRequest
-from rollout.types import Backend
+from rollout.types import Backend, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured, ResponseRecorder, replay_body
 from router_proxy.dispatch import Served
+from router_proxy.routes import WRITE_METHODS
 from router_proxy.stats import RouterStats
 from router_proxy.types import Scope
 
 log = structlog.get_logger("router_proxy.shadow")
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SANDBOX_HEADER = (b"x-strangler-sandbox", b"1")
 
 
@@ -94,28 +94,16 @@ class ShadowRunner:
             await asyncio.to_thread(self.ledger.close)
 
     def _schedule(self, served: Served) -> None:
-        route, target = served.route, served.decision.shadow
-        if route is None or target is None:
+        target = admit(served, self.stats)
+        if target is None:
             return
-        counters = self.stats.counters(route.key)
-        if not self._may_copy(served, target):
-            counters.skipped_writes += 1
-            return
-        if served.body is None or served.response is None or not _comparable(served.response):
-            self.stats.dropped(route.key, "body_cap", target.value)
-            return
+        assert served.route is not None
         if len(self.tasks) >= self.limits.concurrency:
-            self.stats.dropped(route.key, "cap", target.value)
+            self.stats.dropped(served.route.key, "cap", target.value)
             return
         task = asyncio.get_running_loop().create_task(self._run(served, target))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-
-    def _may_copy(self, served: Served, target: Backend) -> bool:
-        """A8: a write is copied only to the new app, only in sandbox mode."""
-        assert served.route is not None
-        is_write = served.route.is_write or served.scope["method"] in WRITE_METHODS
-        return not is_write or (served.decision.sandbox and target is Backend.NEW)
 
     async def _run(self, served: Served, target: Backend) -> None:
         assert served.route is not None and served.response is not None
@@ -196,13 +184,33 @@ class ShadowRunner:
         return True
 
     def _count(self, key: str, outcome: Outcome, target: Backend) -> None:
-        counters = self.stats.counters(key)
         if outcome.compare_failed:
-            counters.compare_errors += 1
+            self.stats.compare_failed(key)
             return
         self.stats.compared(key, bool(outcome.differences), target.value)
         if outcome.ledger_failed:
-            counters.ledger_errors += 1
+            self.stats.ledger_failed(key)
+
+
+def admit(served: Served, stats: RouterStats) -> Backend | None:
+    """The backend a finished request may be copied to, or None (counted: a write without
+    sandbox, a body over the cap). Cheap: it runs on the client's loop for every copy."""
+    route, target = served.route, served.decision.shadow
+    if route is None or target is None:
+        return None
+    if not _may_copy(served, route, target):
+        stats.skipped_write(route.key)
+        return None
+    if served.body is None or served.response is None or not _comparable(served.response):
+        stats.dropped(route.key, "body_cap", target.value)
+        return None
+    return target
+
+
+def _may_copy(served: Served, route: RouteInfo, target: Backend) -> bool:
+    """A8: a write is copied only to the new app, only in sandbox mode."""
+    is_write = route.is_write or served.scope["method"] in WRITE_METHODS
+    return not is_write or (served.decision.sandbox and target is Backend.NEW)
 
 
 def _comparable(captured: Captured) -> bool:

@@ -87,6 +87,15 @@ class RouterStats:
         for sink in self.sinks:
             sink.drop(route_key, backend, reason)
 
+    def skipped_write(self, route_key: str) -> None:
+        self.counters(route_key).skipped_writes += 1
+
+    def compare_failed(self, route_key: str) -> None:
+        self.counters(route_key).compare_errors += 1
+
+    def ledger_failed(self, route_key: str) -> None:
+        self.counters(route_key).ledger_errors += 1
+
     def rejected(self, reason: str) -> None:
         """The router refused a request itself (e.g. ``pool_saturated``: legacy threads)."""
         for sink in self.sinks:

@@ -1,9 +1,12 @@
-"""Attach the rollout machinery to a built router: the shadow runner (comparator rules
-from ``[compare."KEY"]``, the parity ledger) and API-key owner lookups, each closed at
-lifespan shutdown.
+"""Attach the rollout machinery to a built router: the shadow (comparator rules from
+``[compare."KEY"]``, the parity ledger) and API-key owner lookups, each started and closed
+with the lifespan.
 
-Both need the apps' database (``DATABASE_URL``); without it the shadow still compares and
-counts, but nothing is stored, and canary stickiness falls back to the key's hash.
+The shadow runs in a worker process at idle CPU priority (``shadow_isolation =
+"process"``, the default) or on the router's own loop (``"loop"``: for apps given as
+objects, which a second process cannot import). Both need the apps' database
+(``DATABASE_URL``) for the ledger; without it the shadow still compares and counts, but
+nothing is stored, and canary stickiness falls back to the key's hash.
 
 Example:
     router = build_app(settings, provider)
@@ -21,20 +24,16 @@ from router_proxy.config import Settings
 from router_proxy.dispatch import RouterApp
 from router_proxy.owners import OwnerDirectory
 from router_proxy.shadow import ShadowLimits, ShadowRunner
+from router_proxy.shadow_process import ShadowProcess
 
 
 def attach_rollout(
     router: RouterApp, settings: Settings, rules: Mapping[str, CompareRules]
-) -> ShadowRunner:
-    url = settings.database_url
-    limits = ShadowLimits(
-        settings.shadow_concurrency, settings.shadow_timeout, settings.shadow_max_body_bytes
-    )
-    runner = ShadowRunner(
-        router.backends, router.stats, limits, rules, ParityLedger(url) if url else None
-    )
+) -> ShadowRunner | ShadowProcess:
+    runner = _shadow(router, settings, rules)
     router.shadow_hook = runner
     router.closers.append(runner.aclose)
+    url = settings.database_url
     if url:
         owners = OwnerDirectory(url)
         router.owners = owners
@@ -44,3 +43,18 @@ def attach_rollout(
 
         router.closers.append(close_owners)
     return runner
+
+
+def _shadow(
+    router: RouterApp, settings: Settings, rules: Mapping[str, CompareRules]
+) -> ShadowRunner | ShadowProcess:
+    limits = ShadowLimits(
+        settings.shadow_concurrency, settings.shadow_timeout, settings.shadow_max_body_bytes
+    )
+    if settings.shadow_isolation == "process":
+        process = ShadowProcess(settings, router.stats, limits, rules)
+        router.starters.append(process.start)
+        return process
+    url = settings.database_url
+    ledger = ParityLedger(url) if url else None
+    return ShadowRunner(router.backends, router.stats, limits, rules, ledger)

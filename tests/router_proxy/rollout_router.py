@@ -18,6 +18,7 @@ from router_proxy.config import load_settings
 from router_proxy.dispatch import RouterApp
 from router_proxy.routes import build_route_table
 from router_proxy.shadow import ShadowRunner
+from router_proxy.shadow_process import ShadowProcess
 from router_proxy.stats import RouteCounters
 from router_proxy.wiring import attach_rollout
 from tests.conftest import TEST_SECRET_KEY
@@ -28,7 +29,7 @@ from tests.router_proxy.servers import uvicorn_thread
 class RunningRouter:
     port: int
     app: RouterApp
-    shadow: ShadowRunner
+    shadow: ShadowRunner | ShadowProcess
 
     @property
     def url(self) -> str:
@@ -46,16 +47,23 @@ class RunningRouter:
 
 @contextmanager
 def running_router(
-    legacy_app: Any,
-    new_app: Any,
+    legacy_object: Any,
+    new_object: Any,
     provider: FlagProvider,
     rules: Mapping[str, CompareRules] | None = None,
     **overrides: Any,
 ) -> Iterator[RunningRouter]:
-    given = {"legacy_app": "given:app", "new_app": "given:app", "secret_key": TEST_SECRET_KEY}
+    # Apps given as objects: no second process can import them, so the loop runs copies
+    # unless a test names importable apps and asks for the worker process.
+    given = {
+        "legacy_app": "given:app",
+        "new_app": "given:app",
+        "secret_key": TEST_SECRET_KEY,
+        "shadow_isolation": "loop",
+    }
     settings = load_settings({}, env={}, overrides={**given, **overrides})
-    table = build_route_table(legacy_app, new_app)
-    legacy, new = LegacyInProcess(legacy_app, settings), NewInProcess(new_app)
+    table = build_route_table(legacy_object, new_object)
+    legacy, new = LegacyInProcess(legacy_object, settings), NewInProcess(new_object)
     app = RouterApp(table, provider, legacy, new, settings)
     shadow = attach_rollout(app, settings, rules or {})
     with uvicorn_thread(app) as server:

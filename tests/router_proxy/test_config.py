@@ -11,6 +11,11 @@ from router_proxy.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_shadow_cpus_from_the_file_or_the_environment():
+    assert load_settings({"router": {"shadow_cpus": [1, 2]}}, {}, {}).shadow_cpus == (1, 2)
+    assert load_settings({}, {"STRANGLER_SHADOW_CPUS": "3, 0"}, {}).shadow_cpus == (3, 0)
+
+
 def test_precedence_file_then_env_then_overrides():
     toml = {"apps": {"legacy": "a:app"}, "router": {"wsgi_threads": 4, "mode": "remote"}}
     env = {"STRANGLER_WSGI_THREADS": "6", "STRANGLER_LEGACY_APP": "b:app"}
@@ -25,6 +30,11 @@ def test_precedence_file_then_env_then_overrides():
         pytest.param({"router": {"wsgi_threads": "many"}}, "wsgi_threads", id="bad-int"),
         pytest.param({"router": {"wsgi_threads": 0}}, "positive", id="zero-threads"),
         pytest.param({"router": {"colour": "red"}}, "unknown keys", id="unknown-key"),
+        pytest.param(
+            {"router": {"shadow_isolation": "thread"}}, "shadow_isolation", id="bad-isolation"
+        ),
+        pytest.param({"router": {"shadow_cpus": ["one"]}}, "shadow_cpus", id="bad-cpu"),
+        pytest.param({"router": {"shadow_cpus": [-1]}}, "shadow_cpus", id="negative-cpu"),
         pytest.param(
             {"router": {"trusted_proxies": ["10.0.0.300"]}}, "trusted_proxies", id="bad-network"
         ),

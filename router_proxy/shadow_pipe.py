@@ -1,0 +1,109 @@
+"""The wire between the router and its shadow worker process: length-prefixed pickle
+frames over the worker's stdin (router → worker) and a private copy of its stdout
+(worker → router).
+
+Router → worker: one ``WorkerConfig``, then lists of copies (``pack_copy``): one write
+per turn of the router's loop, however many requests finished in it.
+Worker → router: lists of ``Event`` tuples, batched (one write per ~50 ms, not per copy)
+so the router spends almost nothing reading them.
+
+Pickle is safe here for the reason it usually is not: both ends are this package, in
+processes of the same user, joined by an anonymous pipe nobody else can write to.
+
+Example:
+    >>> frame = encode([("ready",)])
+    >>> HEADER.unpack(frame[:4])[0] == len(frame) - 4, decode(frame[4:])
+    (True, [('ready',)])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rollout.compare import CompareRules
+from rollout.types import Backend, Decision, RouteInfo
+from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured
+from router_proxy.config import Settings
+from router_proxy.dispatch import Served
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 64 * 1024 * 1024  # a copy carries at most two capped bodies; this is a guard
+
+# Events the worker reports; the router applies them to its RouterStats.
+READY = "ready"  # ("ready",)
+TAKEN = "taken"  # ("taken", n): copies read off the pipe (the router's backlog shrinks)
+SENT = "sent"  # ("sent", n): copies actually sent to a backend
+COMPARED = "compared"  # ("compared", route_key, mismatch, backend)
+DROPPED = "dropped"  # ("dropped", route_key, reason, backend)
+COMPARE_ERROR = "compare_error"  # ("compare_error", route_key)
+LEDGER_ERROR = "ledger_error"  # ("ledger_error", route_key)
+
+Event = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    settings: Settings
+    rules: Mapping[str, CompareRules]
+    concurrency: int
+    timeout: float
+    body_limit: int
+    inline_compare_bytes: int
+
+
+def pack_copy(served: Served, queued_at: float) -> tuple[Any, ...]:
+    """A copy as a tuple of builtins: pickling the dataclasses themselves goes through
+    their Python-level ``__getstate__`` and costs the router's loop ~4x more."""
+    route, decision, response, scope = served.route, served.decision, served.response, served.scope
+    assert route is not None and response is not None
+    return (
+        queued_at,
+        served.request_id,
+        (route.key, route.in_legacy, route.in_new, route.is_write, route.flag_name),
+        (decision.primary.value, decision.shadow.value if decision.shadow else None),
+        (decision.sandbox, decision.reason),
+        {k: scope[k] for k in REPLAYED_SCOPE_KEYS if k in scope} | {"headers": scope["headers"]},
+        served.status,
+        served.body,
+        (response.status, response.headers, bytes(response.body)),
+    )
+
+
+def unpack_copy(packed: tuple[Any, ...]) -> tuple[Served, float]:
+    """(the finished request, when the router queued it: ``time.monotonic()``)."""
+    queued_at, request_id, route, backends, (sandbox, reason), scope, status, body, answer = packed
+    primary, shadow = backends
+    decision = Decision(
+        Backend(primary), Backend(shadow) if shadow else None, sandbox=sandbox, reason=reason
+    )
+    response = Captured(answer[0], list(answer[1]), bytearray(answer[2]), complete=True)
+    served = Served(request_id, RouteInfo(*route), decision, scope, status, body, response)
+    return served, queued_at
+
+
+class PipeClosed(Exception):
+    """The other end went away (EOF or a broken frame)."""
+
+
+def encode(message: Any) -> bytes:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+def decode(payload: bytes) -> Any:
+    return pickle.loads(payload)
+
+
+async def read_message(reader: asyncio.StreamReader) -> Any:
+    try:
+        (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
+        if size > MAX_FRAME:
+            raise PipeClosed(f"frame of {size} bytes")
+        return decode(await reader.readexactly(size))
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise PipeClosed(type(exc).__name__) from exc

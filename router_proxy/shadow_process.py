@@ -1,0 +1,219 @@
+"""The shadow hook that hands copies to a worker process (``router_proxy.shadow_worker``)
+instead of running them on the router's event loop.
+
+On the loop, a copy costs the client: the candidate's CPU and the comparison run on the
+same core and under the same GIL as the next request's answer, and the loop cannot take
+a step back once it started (client p50 x1.3-1.5 at 30% load with every request copied,
+bench/RESULTS.md). Here the router's share of a copy is the admission check and a tuple
+pickled into one non-blocking pipe write per turn of the loop (after the client has its
+answer); the worker runs at idle CPU priority.
+
+Bounds (A7): at most ``backlog`` copies wait in the pipe (more are dropped, ``cap``); the
+worker drops a copy that waited longer than the timeout (``timeout``) and keeps its own
+concurrency cap. While no worker is up (starting, or restarting after a crash with
+backoff up to 30 s) copies are dropped (``error``). The worker reports what happened to
+each copy in batches; they land in the same ``RouterStats`` the loop runner feeds, so
+``strangler status``, metrics and the guard's windows read them alike.
+
+Example:
+    runner = ShadowProcess(settings, router.stats, ShadowLimits(), rules={})
+    router.shadow_hook = runner
+    router.starters.append(runner.start)
+    router.closers.append(runner.aclose)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from rollout.compare import CompareRules
+from router_proxy.config import Settings
+from router_proxy.dispatch import Served
+from router_proxy.shadow import ShadowLimits, admit
+from router_proxy.shadow_pipe import (
+    COMPARE_ERROR,
+    COMPARED,
+    DROPPED,
+    LEDGER_ERROR,
+    READY,
+    SENT,
+    TAKEN,
+    Event,
+    PipeClosed,
+    WorkerConfig,
+    encode,
+    pack_copy,
+    read_message,
+    unpack_copy,
+)
+from router_proxy.stats import RouterStats
+
+log = structlog.get_logger("router_proxy.shadow")
+
+START_SECONDS = 60.0  # importing the apps and their lifespan
+MAX_BACKOFF = 30.0
+STEADY_SECONDS = 60.0  # a worker that lived this long restarts from the shortest backoff
+
+
+class ShadowProcess:
+    def __init__(
+        self,
+        settings: Settings,
+        stats: RouterStats,
+        limits: ShadowLimits = ShadowLimits(),
+        rules: Mapping[str, CompareRules] | None = None,
+    ) -> None:
+        self.stats = stats
+        self.limits = limits
+        self.config = WorkerConfig(
+            settings,
+            dict(rules or {}),
+            limits.concurrency,
+            limits.timeout,
+            limits.body_limit,
+            limits.inline_compare_bytes,
+        )
+        self.backlog = limits.concurrency * 8
+        self.process: asyncio.subprocess.Process | None = None
+        self.live = False  # a worker is up and said it is ready
+        self.pending = 0  # handed over, not yet taken off the pipe by the worker
+        self.handed = 0
+        self.sent = 0  # copies the worker actually sent to a backend; tests watch it
+        self.closing = False
+        self._outbox: list[tuple[Any, ...]] = []
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+
+    async def __call__(self, served: Served) -> None:
+        try:
+            self._hand_over(served)
+        except Exception as exc:  # the shadow never breaks the request it copies
+            log.error("shadow_schedule_failed", error=type(exc).__name__)
+
+    def _hand_over(self, served: Served) -> None:
+        target = admit(served, self.stats)
+        if target is None:
+            return
+        assert served.route is not None
+        if not self.live:
+            self.stats.dropped(served.route.key, "error", target.value)
+            return
+        if self.pending >= self.backlog:
+            self.stats.dropped(served.route.key, "cap", target.value)
+            return
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._write)
+        self._outbox.append(pack_copy(served, time.monotonic()))
+        self.pending += 1
+        self.handed += 1
+
+    def _write(self) -> None:
+        """One pipe write for every copy handed over in this turn of the loop."""
+        copies, self._outbox = self._outbox, []
+        process = self.process
+        if not self.live or process is None or process.stdin is None:
+            for copy in copies:  # the worker went away within this turn
+                served, _ = unpack_copy(copy)
+                assert served.route is not None and served.decision.shadow is not None
+                self.stats.dropped(served.route.key, "error", served.decision.shadow.value)
+            return
+        process.stdin.write(encode(copies))
+
+    async def start(self) -> None:
+        """Start the worker and wait (at lifespan startup) until it can take copies."""
+        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
+        try:
+            await asyncio.wait_for(self._ready.wait(), START_SECONDS)
+        except TimeoutError:
+            log.error("shadow_worker_not_ready", seconds=START_SECONDS)
+
+    async def aclose(self) -> None:
+        self.closing = True
+        supervisor, process = self._supervisor, self.process
+        if supervisor is None:
+            return
+        if process is None or process.stdin is None:
+            supervisor.cancel()
+        else:
+            process.stdin.close()  # the worker finishes its copies and exits
+        try:
+            await asyncio.wait_for(asyncio.shield(supervisor), self.limits.timeout + 5)
+        except TimeoutError:
+            if self.process is not None:
+                self.process.kill()
+        except asyncio.CancelledError:
+            pass
+        await asyncio.gather(supervisor, return_exceptions=True)
+
+    async def _supervise(self) -> None:
+        backoff = 0.5
+        while not self.closing:
+            began = time.monotonic()
+            try:
+                returncode = await self._run_worker()
+            except Exception as exc:  # spawning failed: say so, try again later
+                log.error("shadow_worker_failed", error=type(exc).__name__)
+                returncode = None
+            if self.closing:
+                return
+            if time.monotonic() - began > STEADY_SECONDS:
+                backoff = 0.5
+            log.warning("shadow_worker_exited", returncode=returncode, restart_in=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _run_worker(self) -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "router_proxy.shadow_worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=worker_environment(),
+            start_new_session=True,  # its lifetime is the router's: see shadow_worker
+        )
+        assert process.stdin is not None and process.stdout is not None
+        self.process = process
+        process.stdin.write(encode(self.config))
+        try:
+            while True:
+                self._apply(await read_message(process.stdout))
+        except PipeClosed:
+            pass
+        finally:
+            self.live, self.pending, self.process = False, 0, None
+            self._ready.clear()
+        return await process.wait()
+
+    def _apply(self, events: list[Event]) -> None:
+        for event in events:
+            match event:
+                case (str(kind), str(key), mismatch, str(backend)) if kind == COMPARED:
+                    self.stats.compared(key, bool(mismatch), backend)
+                case (str(kind), str(key), str(reason), str(backend)) if kind == DROPPED:
+                    self.stats.dropped(key, reason, backend)
+                case (str(kind), str(key)) if kind == COMPARE_ERROR:
+                    self.stats.compare_failed(key)
+                case (str(kind), str(key)) if kind == LEDGER_ERROR:
+                    self.stats.ledger_failed(key)
+                case (str(kind), int(n)) if kind == TAKEN:
+                    self.pending = max(0, self.pending - n)
+                case (str(kind), int(n)) if kind == SENT:
+                    self.sent += n
+                case (str(kind),) if kind == READY:
+                    self.live = True
+                    self._ready.set()
+
+
+def worker_environment() -> dict[str, str]:
+    """The router's environment, and its import path: whatever the router could import
+    (an app found through the current directory, a test's rootdir), the worker can."""
+    paths = [path or os.getcwd() for path in sys.path]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}

@@ -1,0 +1,242 @@
+"""``python -m router_proxy.shadow_worker``: the process that runs shadow copies, so that
+their CPU never competes with the client's answer (A7).
+
+The router (``router_proxy.shadow_process.ShadowProcess``) starts it, sends it one
+``WorkerConfig`` and then the copies of shadowed requests over stdin. The worker runs
+the same ``ShadowRunner`` the router would run on its own loop (replay to the target
+backend, compare, write the parity ledger), but in its own interpreter at the lowest CPU
+priority the kernel offers an unprivileged process (``SCHED_IDLE``, else nice 19): it
+runs on CPU time the router leaves idle, and a client request waking up on the same core
+takes the CPU from it at once. In-process mode imports the apps here too (the copy runs
+against the worker's own instance of the new app); remote mode calls the candidate over
+HTTP as the router would.
+
+Its stdout is the events pipe (``fd 1`` is moved aside at start and replaced with stderr,
+so an app's ``print`` cannot corrupt a frame). It lives in a session of its own, so a
+Ctrl-C or a signal sent to the router's process group does not cut it off while the
+router drains; it exits when stdin closes: when the router shuts down, or dies.
+
+Example:
+    >>> stats = EventStats()
+    >>> stats.dropped("GET /x", "cap")
+    >>> stats.drain()
+    [('dropped', 'GET /x', 'cap', 'new')]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from rollout.ledger import ParityLedger
+from rollout.types import Backend
+from router_proxy import logs
+from router_proxy.backends.base import Backend as BackendImpl
+from router_proxy.config import Settings
+from router_proxy.shadow import ShadowLimits, ShadowRunner
+from router_proxy.shadow_pipe import (
+    COMPARE_ERROR,
+    COMPARED,
+    DROPPED,
+    LEDGER_ERROR,
+    READY,
+    SENT,
+    TAKEN,
+    Event,
+    PipeClosed,
+    WorkerConfig,
+    encode,
+    read_message,
+    unpack_copy,
+)
+from router_proxy.stats import RouterStats
+
+log = structlog.get_logger("router_proxy.shadow_worker")
+
+FLUSH_SECONDS = 0.05
+
+
+class EventStats(RouterStats):
+    """What the runner counts, kept as events for the router instead of as counters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
+
+    def compared(self, route_key: str, mismatch: bool, backend: str = "new") -> None:
+        self.events.append((COMPARED, route_key, mismatch, backend))
+
+    def dropped(self, route_key: str, reason: str, backend: str = "new") -> None:
+        self.events.append((DROPPED, route_key, reason, backend))
+
+    def compare_failed(self, route_key: str) -> None:
+        self.events.append((COMPARE_ERROR, route_key))
+
+    def ledger_failed(self, route_key: str) -> None:
+        self.events.append((LEDGER_ERROR, route_key))
+
+    def drain(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+
+class Worker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        backends: Mapping[Backend, BackendImpl],
+        events: asyncio.WriteTransport,
+    ) -> None:
+        limits = ShadowLimits(
+            config.concurrency, config.timeout, config.body_limit, config.inline_compare_bytes
+        )
+        url = config.settings.database_url
+        self.stats = EventStats()
+        self.runner = ShadowRunner(
+            backends, self.stats, limits, config.rules, ParityLedger(url) if url else None
+        )
+        self.backends = backends
+        self.events = events
+        self.taken = 0
+        self.reported_sent = 0
+
+    async def start(self) -> None:
+        for backend in self.backends.values():
+            await backend.startup()
+        self.events.write(encode([(READY,)]))
+
+    async def take(self, packed: tuple[Any, ...]) -> None:
+        self.taken += 1
+        served, queued_at = unpack_copy(packed)
+        target = served.decision.shadow
+        if time.monotonic() - queued_at > self.runner.limits.timeout:
+            # Waited its whole budget for idle CPU: the answer it would be compared with
+            # is stale by now (the data may have moved on), so it is not run at all.
+            if served.route is not None and target is not None:
+                self.stats.dropped(served.route.key, "timeout", target.value)
+            return
+        await self.runner(served)
+
+    def flush(self) -> None:
+        events = self.stats.drain()
+        if self.taken:
+            events.append((TAKEN, self.taken))
+            self.taken = 0
+        if self.runner.sent != self.reported_sent:
+            events.append((SENT, self.runner.sent - self.reported_sent))
+            self.reported_sent = self.runner.sent
+        if events and not self.events.is_closing():
+            self.events.write(encode(events))
+
+    async def flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.flush()
+
+    async def close(self) -> None:
+        """Let copies in flight finish (each is bounded by the timeout), then stop."""
+        if self.runner.tasks:
+            await asyncio.wait(list(self.runner.tasks), timeout=self.runner.limits.timeout)
+        await self.runner.aclose()
+        for backend in reversed(list(self.backends.values())):
+            await backend.shutdown()
+        self.flush()
+
+
+def build_targets(settings: Settings) -> dict[Backend, BackendImpl]:
+    """The backends a copy can go to, built as the router builds its own."""
+    from router_proxy.asgi import build_backends, import_app
+
+    if settings.mode == "remote":
+        legacy, new = build_backends(settings, None, None)
+    else:
+        apps = import_app(settings.legacy_app), import_app(settings.new_app)
+        legacy, new = build_backends(settings, *apps)
+    return {Backend.LEGACY: legacy, Backend.NEW: new}
+
+
+def lower_priority() -> str:
+    """Run only on CPU time nobody else wants; threads started later inherit it."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return "idle"
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.nice(19 - os.nice(0))
+        return "nice 19"
+    except OSError:
+        return "normal"
+
+
+async def serve(events_fd: int, priority: str) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    events, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(events_fd, "wb"))
+    try:
+        config: WorkerConfig = await read_message(reader)
+    except PipeClosed:
+        return
+    cpus = place(config.settings.shadow_cpus)
+    log.info("shadow_worker_started", pid=os.getpid(), priority=priority, cpus=cpus)
+    worker = Worker(config, build_targets(config.settings), events)
+    await worker.start()
+    flusher = loop.create_task(worker.flush_forever())
+    try:
+        while True:
+            try:
+                copies: list[tuple[Any, ...]] = await read_message(reader)
+            except PipeClosed:
+                break
+            for packed in copies:
+                await worker.take(packed)
+    finally:
+        flusher.cancel()
+        await worker.close()
+        events.close()
+
+
+def _claim_stdout() -> int:
+    """Keep fd 1 for events; everything printed to stdout from now on lands on stderr."""
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    return events_fd
+
+
+def place(cpus: tuple[int, ...]) -> list[int]:
+    """Run on ``cpus`` (``[router] shadow_cpus``), else where the router may run. On the
+    router's own core even an idle-priority copy costs the client: it runs in the gaps
+    between requests and leaves the caches cold for the next one (bench/RESULTS.md)."""
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)
+        except (AttributeError, OSError, ValueError) as exc:  # a CPU this host lacks
+            log.warning("shadow_cpus_not_applied", cpus=list(cpus), error=type(exc).__name__)
+    return sorted(os.sched_getaffinity(0))
+
+
+def main() -> None:
+    events_fd = _claim_stdout()
+    priority = lower_priority()
+    logs.configure()
+    _install_uvloop()
+    asyncio.run(serve(events_fd, priority))
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # plain asyncio works; uvloop is only faster
+        return
+    uvloop.install()
+
+
+if __name__ == "__main__":
+    main()
