@@ -13,12 +13,17 @@ Setups, ``GET /healthz`` (hello apps of ``bench.apps``, shadow legacy → new):
 
 - in-process: router + both apps in one uvicorn on core 0;
 - remote: router (remote mode) and legacy (gunicorn gthread) on core 0, the candidate
-  (uvicorn, new app) on core 1 as in production, where it runs on its own hosts.
+  (uvicorn, new app) on core 1 as in production, where it runs on its own hosts;
+- payments: in-process, the reference apps (Flask + SQLAlchemy, FastAPI + asyncpg, no
+  Redis) on a seeded database, ``GET /api/v1/accounts/{account_id}`` for one owner: a
+  copy is a real read, with its PostgreSQL queries (PostgreSQL itself is not pinned).
 
-Variants: no shadow (the baseline), copies on the router's own loop
-(``shadow_isolation = "loop"``), and copies in the worker process (the default). The
-worker inherits the router's CPU affinity, so here it shares core 0 with the client's
-answer: the worst case, where only its idle priority keeps it out of the client's way.
+Variants: no shadow (the baseline); copies on the router's own loop
+(``shadow_isolation = "loop"``); copies in the worker process (the default) left on the
+router's core 0, which it inherits from the pinned router (the worst case: only its idle
+priority keeps it out of the client's way); and the worker on core 1
+(``shadow_cpus = [1]``), which it shares with the load generator (and, in remote mode,
+with the candidate), as a worker would share a production host's other cores.
 
 The load generator runs on core 1 (``python -m bench.shadow --load URL RATE SECONDS OUT``).
 Run: ``python -m bench shadow`` (writes the "shadow" section of bench/RESULTS.md).
@@ -31,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -60,6 +66,21 @@ from router_proxy.dispatch import RouterApp
 
 SHADOWED = "GET /healthz"
 PATH = "/healthz"
+# The "payments" setup: the reference apps on the seeded database, one owner's account read.
+PAYMENTS_SHADOWED = "GET /api/v1/accounts/{account_id}"
+PAYMENTS_APPS = {"legacy": "legacy_flask.wsgi:app", "new": "fastapi_app.main:app"}
+HELLO_APPS = {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one setup shadows and how a client asks for it."""
+
+    key: str = SHADOWED
+    path: str = PATH
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 LOADS = (0.3, 0.6)  # fractions of the unshadowed capacity
 # The Python generator falls behind its own schedule above ~2,000 requests/s on one core
 # (the unshadowed p50 went to 233 ms at 3,700/s): rates are capped below that.
@@ -72,7 +93,8 @@ UVICORN_FLAGS = ("--no-access-log", "--log-level", "warning")
 def shadow_router_app() -> RouterApp:
     """``uvicorn --factory bench.shadow:shadow_router_app``: the router with the shadow
     attached as ``strangler serve`` attaches it, ``GET /healthz`` in shadow mode at
-    ``BENCH_SHADOW_SAMPLE`` percent; in-process or remote from
+    ``BENCH_SHADOW_SAMPLE`` percent (``BENCH_SHADOW_APPS=payments``: the reference apps'
+    account read instead); in-process or remote from
     ``STRANGLER_MODE``/``STRANGLER_*_URL``, copies in the worker process or on the loop
     from ``STRANGLER_SHADOW_ISOLATION``."""
     from rollout.plan import parse_plan
@@ -83,10 +105,12 @@ def shadow_router_app() -> RouterApp:
     from router_proxy.wiring import attach_rollout
 
     logs.configure()  # the JSON access log on, as `strangler serve` runs it
-    apps = {"apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}}
+    payments = os.environ.get("BENCH_SHADOW_APPS") == "payments"
+    apps = {"apps": PAYMENTS_APPS if payments else HELLO_APPS}
     settings = load_settings(apps, os.environ, {})
     sample = int(os.environ.get("BENCH_SHADOW_SAMPLE", "0"))
-    plan = {"routes": {SHADOWED: {"mode": "shadow", "shadow_sample": sample}}}
+    key = PAYMENTS_SHADOWED if payments else SHADOWED
+    plan = {"routes": {key: {"mode": "shadow", "shadow_sample": sample}}}
     router = build_app(settings, StaticProvider(parse_plan(plan)))
     attach_rollout(router, settings, {})
     return router
@@ -102,9 +126,11 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
-async def _one(session: Any, url: str, due: float) -> tuple[float, bool]:
+async def _one(
+    session: Any, url: str, due: float, headers: Mapping[str, str]
+) -> tuple[float, bool]:
     try:
-        async with session.get(url) as response:
+        async with session.get(url, headers=headers) as response:
             await response.read()
             ok = response.status == 200
     except Exception:  # any failure is an error in the figures, never a crash of the run
@@ -112,7 +138,9 @@ async def _one(session: Any, url: str, due: float) -> tuple[float, bool]:
     return (time.perf_counter() - due) * 1000, ok
 
 
-async def fixed_rate(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
+async def fixed_rate(
+    url: str, rate: float, seconds: float, headers: Mapping[str, str] | None = None
+) -> tuple[list[float], int]:
     """``rate`` requests/s for ``seconds``; latency from each request's scheduled time."""
     import aiohttp
 
@@ -126,7 +154,7 @@ async def fixed_rate(url: str, rate: float, seconds: float) -> tuple[list[float]
             due = t0 + n / rate
             if due > time.perf_counter():
                 await asyncio.sleep(due - time.perf_counter())
-            tasks.append(asyncio.create_task(_one(session, url, due)))
+            tasks.append(asyncio.create_task(_one(session, url, due, headers or {})))
         results = await asyncio.gather(*tasks)
     return [ms for ms, _ in results], sum(1 for _, ok in results if not ok)
 
@@ -135,8 +163,11 @@ def _load_main(url: str, rate: float, seconds: float, out: str) -> None:
     import uvloop
 
     uvloop.install()
-    asyncio.run(fixed_rate(url, rate, 1.0))  # warm-up: connections, caches
-    latencies, errors = asyncio.run(fixed_rate(url, rate, seconds))
+    # The credential comes through the environment, never the command line (ps shows it).
+    auth = os.environ.get("BENCH_LOAD_AUTHORIZATION")
+    headers = {"Authorization": auth} if auth else {}
+    asyncio.run(fixed_rate(url, rate, 1.0, headers))  # warm-up: connections, caches
+    latencies, errors = asyncio.run(fixed_rate(url, rate, seconds, headers))
     # A file, not stdout: a stray line on stdout once corrupted a 128 KiB result.
     with open(out, "w") as handle:
         json.dump({"latencies": latencies, "errors": errors}, handle)
@@ -154,14 +185,20 @@ class OpenLoop:
     requests: int
 
 
-def open_loop(url: str, rate: float, seconds: float) -> OpenLoop:
+def open_loop(
+    url: str, rate: float, seconds: float, headers: Mapping[str, str] | None = None
+) -> OpenLoop:
     if not url.startswith("http://127.0.0.1:"):
         raise BenchError("benchmarks only target 127.0.0.1")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "latencies.json")
         command = [sys.executable, "-m", "bench.shadow", "--load", url, str(rate), str(seconds)]
+        env = dict(os.environ)
+        if headers and "Authorization" in headers:
+            env["BENCH_LOAD_AUTHORIZATION"] = headers["Authorization"]
         completed = subprocess.run(
             pinned([*command, out], CLIENT_CORE),
+            env=env,
             capture_output=True,
             text=True,
             timeout=seconds + 60,
@@ -177,11 +214,11 @@ def open_loop(url: str, rate: float, seconds: float) -> OpenLoop:
     )
 
 
-def shadow_counters(server: Server) -> dict[str, Any]:
+def shadow_counters(server: Server, key: str = SHADOWED) -> dict[str, Any]:
     with urllib.request.urlopen(server.url("/_strangler/status"), timeout=30) as response:
         payload = json.load(response)
     for row in payload["routes"]:
-        if row["route"] == SHADOWED:
+        if row["route"] == key:
             return dict(row)
     return {}
 
@@ -194,16 +231,21 @@ def _uvicorn(target: str, port: int, *extra: str) -> list[str]:
 VARIANTS: dict[str, dict[str, str]] = {
     "none": {"BENCH_SHADOW_SAMPLE": "0"},
     "shadow on the loop": {"BENCH_SHADOW_SAMPLE": "100", "STRANGLER_SHADOW_ISOLATION": "loop"},
-    "shadow in the worker (default)": {"BENCH_SHADOW_SAMPLE": "100"},
+    "worker on the router's core": {"BENCH_SHADOW_SAMPLE": "100"},
+    "worker on core 1": {"BENCH_SHADOW_SAMPLE": "100", "STRANGLER_SHADOW_CPUS": str(CLIENT_CORE)},
 }
 BASELINE = "none"
 
 
 @contextmanager
-def routers(setup: str) -> Iterator[dict[str, Server]]:
+def routers(setup: str, database_url: str = "") -> Iterator[dict[str, Server]]:
     """One router per variant of one setup, sharing the upstreams."""
     with ExitStack() as stack:
         env = {"DATABASE_URL": "", "STRANGLER_MODE": "inprocess"}
+        if setup == "payments":
+            # No Redis: every read, the client's and the copy's, goes to PostgreSQL.
+            env = {**env, "BENCH_SHADOW_APPS": "payments", "DATABASE_URL": database_url}
+            env["REDIS_URL"] = ""
         if setup == "remote":
             legacy_port, new_port = free_port(), free_port()
             legacy = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8"]
@@ -250,25 +292,28 @@ class Row:
         return self.p99 / self.base_p99
 
 
-def measure_setup(setup: str, seconds: float, rounds: int) -> list[Row]:
-    with routers(setup) as servers:
-        url = {variant: server.url(PATH) for variant, server in servers.items()}
+def measure_setup(
+    setup: str, seconds: float, rounds: int, target: Target = Target(), database_url: str = ""
+) -> list[Row]:
+    with routers(setup, database_url) as servers:
+        url = {variant: server.url(target.path) for variant, server in servers.items()}
+        headers = dict(target.headers)
         for variant in servers:  # warm-up
-            run_wrk(url[variant], CONNECTIONS, 2)
+            run_wrk(url[variant], CONNECTIONS, 2, headers)
         closed: dict[str, list[Any]] = {variant: [] for variant in servers}
         for _ in range(rounds):  # alternate so that drift hits every variant alike
             for variant in servers:
-                closed[variant].append(run_wrk(url[variant], CONNECTIONS, seconds))
+                closed[variant].append(run_wrk(url[variant], CONNECTIONS, seconds, headers))
         capacity = statistics.median(r.rps for r in closed[BASELINE])
         rows = _rows(setup, f"saturation (wrk c={CONNECTIONS}, closed loop)", closed, {}, {})
         for load in LOADS:
-            before = {variant: shadow_counters(server) for variant, server in servers.items()}
+            before = {v: shadow_counters(server, target.key) for v, server in servers.items()}
             opened: dict[str, list[Any]] = {variant: [] for variant in servers}
             for _ in range(rounds):
                 for variant in servers:
                     rate = min(capacity * load, MAX_RATE)
-                    opened[variant].append(open_loop(url[variant], rate, seconds))
-            after = {variant: shadow_counters(server) for variant, server in servers.items()}
+                    opened[variant].append(open_loop(url[variant], rate, seconds, headers))
+            after = {v: shadow_counters(server, target.key) for v, server in servers.items()}
             label = f"{load:.0%} open loop" + ("" if capacity * load <= MAX_RATE else " (capped)")
             rows += _rows(setup, label, opened, before, after)
         return rows
@@ -314,7 +359,8 @@ def render(rows: Sequence[Row], seconds: float, rounds: int) -> str:
     lines = [
         "## Shadow cost on the client path (issue 5 item 8, A7)",
         "",
-        f"Measured {machine_line()}. `GET /healthz`, shadow legacy → new at a 100% sample"
+        f"Measured {machine_line()}. `GET /healthz` of the hello apps (in-process, remote) and"
+        " the payments account read (payments), shadow legacy → new at a 100% sample"
         f" vs none; one router per variant side by side; median of {rounds} alternating"
         f" rounds of {seconds:.0f} s. Open loop: a fixed rate (a fraction of the unshadowed"
         " closed-loop capacity), latency from each request's scheduled send time, generator"
@@ -347,15 +393,25 @@ How to read it:
   remote: one aiohttp call) and the comparison run on the router's own event loop, under
   its GIL: a request that arrives while a copy's step runs waits for it, and a legacy
   thread waits up to the 5 ms GIL switch interval. In the worker, the router's share is
-  the admission check, one pickle and one pipe write after the client has its answer;
+  the admission check, one pickle and a batched socket write after the client has its answer;
   the copy runs in another interpreter at ``SCHED_IDLE`` priority, which the kernel
   preempts as soon as a client request wakes the router on the same core.
 - Copies past the worker's ``shadow_concurrency`` in flight are dropped (``cap``), as are
-  copies past a backlog of 8 x concurrency waiting in the pipe; a copy that waited longer
+  copies past a backlog of 8 x concurrency waiting for the worker; a copy that waited longer
   than ``shadow_timeout`` for idle CPU is dropped (``timeout``) without running, since
   the answer it would be compared with is stale by then. "copies compared" says how
   many of the offered copies the shadow still compared: that is the price of the
   worker's priority when the core has little idle time.
+- Idle priority is not enough on the router's own core: a CPU burner at ``SCHED_IDLE``
+  pinned there left the client's p50 unchanged (0.98 vs 1.12 ms), so the kernel does
+  preempt it at once, but a copy (a whole FastAPI request and a comparison) runs in the
+  gaps between client requests and leaves the core's caches cold for the next one. On
+  another core the same worker costs the client nothing measurable at p50. Hence
+  ``shadow_cpus``.
+- p99 is the noisiest figure here: the unshadowed p99 itself ranged 6-48 ms between
+  5 s runs on this shared 2-vCPU VM, and on core 1 the worker shares the core with the
+  load generator, whose own lateness counts as latency (each latency runs from its
+  scheduled send time).
 """
 
 
@@ -367,9 +423,29 @@ def _drops(drops: Mapping[str, int]) -> str:
     return ", ".join(f"{reason} {n:,}" for reason, n in drops.items() if n) or "0"
 
 
-def main(seconds: float = 5.0, rounds: int = 3, setups: Sequence[str] = ("inprocess", "remote")
-         ) -> str:  # fmt: skip
-    rows = [row for setup in setups for row in measure_setup(setup, seconds, rounds)]
+def payments_target() -> tuple[Target, str]:
+    """The seeded reference database and one owner's account read on it."""
+    from bench.database import seeded_database
+
+    url, data = seeded_database(accounts=200, payments_per_account=5, name="strangler_bench_shadow")
+    owner = data.owners[0]
+    account = next(row[0] for row in data.accounts if row[1] == owner["owner"])
+    auth = {"Authorization": f"Bearer {owner['api_key']}"}
+    return Target(PAYMENTS_SHADOWED, f"/api/v1/accounts/{account}", auth), url
+
+
+def main(
+    seconds: float = 5.0,
+    rounds: int = 5,
+    setups: Sequence[str] = ("inprocess", "remote", "payments"),
+) -> str:
+    rows = []
+    for setup in setups:
+        if setup == "payments":
+            target, url = payments_target()
+            rows += measure_setup(setup, seconds, rounds, target, url)
+        else:
+            rows += measure_setup(setup, seconds, rounds)
     body = render(rows, seconds, rounds)
     write_section("shadow", body)
     return body

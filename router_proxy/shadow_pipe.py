@@ -1,6 +1,5 @@
 """The wire between the router and its shadow worker process: length-prefixed pickle
-frames over the worker's stdin (router → worker) and a private copy of its stdout
-(worker → router).
+frames over a Unix socket pair (the worker's end is its stdin).
 
 Router → worker: one ``WorkerConfig``, then lists of copies (``pack_copy``): one write
 per turn of the router's loop, however many requests finished in it.
@@ -8,7 +7,7 @@ Worker → router: lists of ``Event`` tuples, batched (one write per ~50 ms, not
 so the router spends almost nothing reading them.
 
 Pickle is safe here for the reason it usually is not: both ends are this package, in
-processes of the same user, joined by an anonymous pipe nobody else can write to.
+processes of the same user, joined by an anonymous socket pair nobody else can write to.
 
 Example:
     >>> frame = encode([("ready",)])
@@ -36,12 +35,13 @@ MAX_FRAME = 64 * 1024 * 1024  # a copy carries at most two capped bodies; this i
 
 # Events the worker reports; the router applies them to its RouterStats.
 READY = "ready"  # ("ready",)
-TAKEN = "taken"  # ("taken", n): copies read off the pipe (the router's backlog shrinks)
+TAKEN = "taken"  # ("taken", n): copies the worker has read (the router's backlog shrinks)
 SENT = "sent"  # ("sent", n): copies actually sent to a backend
-COMPARED = "compared"  # ("compared", route_key, mismatch, backend)
-DROPPED = "dropped"  # ("dropped", route_key, reason, backend)
-COMPARE_ERROR = "compare_error"  # ("compare_error", route_key)
-LEDGER_ERROR = "ledger_error"  # ("ledger_error", route_key)
+# Tallies: (kind, route_key, detail, backend, n) for n copies since the last batch.
+COMPARED = "compared"  # detail: mismatch (bool)
+DROPPED = "dropped"  # detail: the drop reason
+COMPARE_ERROR = "compare_error"  # detail None, backend ""
+LEDGER_ERROR = "ledger_error"  # detail None, backend ""
 
 Event = tuple[Any, ...]
 

@@ -5,10 +5,10 @@ On the loop, a copy costs the client: the candidate's CPU and the comparison run
 same core and under the same GIL as the next request's answer, and the loop cannot take
 a step back once it started (client p50 x1.3-1.5 at 30% load with every request copied,
 bench/RESULTS.md). Here the router's share of a copy is the admission check and a tuple
-pickled into one non-blocking pipe write per turn of the loop (after the client has its
+pickled into one non-blocking socket write per 5 ms (after the client has its
 answer); the worker runs at idle CPU priority.
 
-Bounds (A7): at most ``backlog`` copies wait in the pipe (more are dropped, ``cap``); the
+Bounds (A7): at most ``backlog`` copies wait for the worker (more are dropped, ``cap``); the
 worker drops a copy that waited longer than the timeout (``timeout``) and keeps its own
 concurrency cap. While no worker is up (starting, or restarting after a crash with
 backoff up to 30 s) copies are dropped (``error``). The worker reports what happened to
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -58,6 +59,9 @@ from router_proxy.stats import RouterStats
 log = structlog.get_logger("router_proxy.shadow")
 
 START_SECONDS = 60.0  # importing the apps and their lifespan
+# Copies go out in one write per 5 ms, not one per request: each write is a system call
+# and a wake-up of the worker, paid on the client's core. 5 ms is nothing to a copy.
+WRITE_EVERY = 0.005
 MAX_BACKOFF = 30.0
 STEADY_SECONDS = 60.0  # a worker that lived this long restarts from the shortest backoff
 
@@ -82,13 +86,15 @@ class ShadowProcess:
         )
         self.backlog = limits.concurrency * 8
         self.process: asyncio.subprocess.Process | None = None
+        self._writer: asyncio.StreamWriter | None = None
         self.live = False  # a worker is up and said it is ready
-        self.pending = 0  # handed over, not yet taken off the pipe by the worker
+        self.pending = 0  # handed over, not yet read by the worker
         self.handed = 0
         self.sent = 0  # copies the worker actually sent to a backend; tests watch it
         self.closing = False
         self._outbox: list[tuple[Any, ...]] = []
         self._ready = asyncio.Event()
+        self._failed = asyncio.Event()  # a worker exited (startup waits for one or the other)
         self._supervisor: asyncio.Task[None] | None = None
 
     async def __call__(self, served: Served) -> None:
@@ -109,40 +115,45 @@ class ShadowProcess:
             self.stats.dropped(served.route.key, "cap", target.value)
             return
         if not self._outbox:
-            asyncio.get_running_loop().call_soon(self._write)
+            asyncio.get_running_loop().call_later(WRITE_EVERY, self._write)
         self._outbox.append(pack_copy(served, time.monotonic()))
         self.pending += 1
         self.handed += 1
 
     def _write(self) -> None:
-        """One pipe write for every copy handed over in this turn of the loop."""
+        """One write for every copy handed over in the last ``WRITE_EVERY`` seconds."""
         copies, self._outbox = self._outbox, []
-        process = self.process
-        if not self.live or process is None or process.stdin is None:
+        writer = self._writer
+        if not self.live or writer is None or writer.is_closing():
             for copy in copies:  # the worker went away within this turn
                 served, _ = unpack_copy(copy)
                 assert served.route is not None and served.decision.shadow is not None
                 self.stats.dropped(served.route.key, "error", served.decision.shadow.value)
             return
-        process.stdin.write(encode(copies))
+        writer.write(encode(copies))
 
     async def start(self) -> None:
-        """Start the worker and wait (at lifespan startup) until it can take copies."""
-        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
-        try:
-            await asyncio.wait_for(self._ready.wait(), START_SECONDS)
-        except TimeoutError:
-            log.error("shadow_worker_not_ready", seconds=START_SECONDS)
+        """Start the worker and wait (at lifespan startup) until it can take copies, or
+        until its first attempt failed: a worker that cannot start (its app does not
+        import, say) costs the shadow, never the router's startup."""
+        loop = asyncio.get_running_loop()
+        self._supervisor = loop.create_task(self._supervise())
+        waits = [loop.create_task(self._ready.wait()), loop.create_task(self._failed.wait())]
+        await asyncio.wait(waits, timeout=START_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+        if not self.live:
+            log.error("shadow_worker_not_ready", detail="copies are dropped until it is")
 
     async def aclose(self) -> None:
         self.closing = True
-        supervisor, process = self._supervisor, self.process
+        supervisor, writer = self._supervisor, self._writer
         if supervisor is None:
             return
-        if process is None or process.stdin is None:
+        if writer is None:
             supervisor.cancel()
         else:
-            process.stdin.close()  # the worker finishes its copies and exits
+            writer.write_eof()  # the worker finishes its copies, reports them, and exits
         try:
             await asyncio.wait_for(asyncio.shield(supervisor), self.limits.timeout + 5)
         except TimeoutError:
@@ -161,6 +172,7 @@ class ShadowProcess:
             except Exception as exc:  # spawning failed: say so, try again later
                 log.error("shadow_worker_failed", error=type(exc).__name__)
                 returncode = None
+            self._failed.set()
             if self.closing:
                 return
             if time.monotonic() - began > STEADY_SECONDS:
@@ -170,46 +182,59 @@ class ShadowProcess:
             backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _run_worker(self) -> int:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "router_proxy.shadow_worker",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=worker_environment(),
-            start_new_session=True,  # its lifetime is the router's: see shadow_worker
-        )
-        assert process.stdin is not None and process.stdout is not None
-        self.process = process
-        process.stdin.write(encode(self.config))
+        # A socket pair, not pipes: a pipe write takes a mutex its reader holds while it
+        # reads, and a reader at idle priority can be preempted holding it, stalling the
+        # router's (non-blocking!) write for as long as the worker waits for CPU. A Unix
+        # socket's sender takes only spinlocks.
+        ours, theirs = socket.socketpair()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "router_proxy.shadow_worker",
+                stdin=theirs.fileno(),
+                env=worker_environment(),
+                start_new_session=True,  # its lifetime is the router's: see shadow_worker
+            )
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        self.process, self._writer = process, writer
+        writer.write(encode(self.config))
         try:
             while True:
-                self._apply(await read_message(process.stdout))
+                self._apply(await read_message(reader))
         except PipeClosed:
             pass
         finally:
-            self.live, self.pending, self.process = False, 0, None
+            self.live, self.pending, self.process, self._writer = False, 0, None, None
             self._ready.clear()
+            writer.close()
         return await process.wait()
 
     def _apply(self, events: list[Event]) -> None:
         for event in events:
-            match event:
-                case (str(kind), str(key), mismatch, str(backend)) if kind == COMPARED:
-                    self.stats.compared(key, bool(mismatch), backend)
-                case (str(kind), str(key), str(reason), str(backend)) if kind == DROPPED:
-                    self.stats.dropped(key, reason, backend)
-                case (str(kind), str(key)) if kind == COMPARE_ERROR:
-                    self.stats.compare_failed(key)
-                case (str(kind), str(key)) if kind == LEDGER_ERROR:
-                    self.stats.ledger_failed(key)
-                case (str(kind), int(n)) if kind == TAKEN:
-                    self.pending = max(0, self.pending - n)
-                case (str(kind), int(n)) if kind == SENT:
-                    self.sent += n
-                case (str(kind),) if kind == READY:
-                    self.live = True
-                    self._ready.set()
+            kind = event[0]
+            if kind == TAKEN:
+                self.pending = max(0, self.pending - event[1])
+            elif kind == SENT:
+                self.sent += event[1]
+            elif kind == READY:
+                self.live = True
+                self._ready.set()
+            else:
+                _count(self.stats, *event)
+
+
+def _count(stats: RouterStats, kind: str, key: str, detail: Any, backend: str, n: int) -> None:
+    if kind == COMPARED:
+        stats.compared(key, bool(detail), backend, n)
+    elif kind == DROPPED:
+        stats.dropped(key, str(detail), backend, n)
+    elif kind == COMPARE_ERROR:
+        stats.compare_failed(key, n)
+    elif kind == LEDGER_ERROR:
+        stats.ledger_failed(key, n)
 
 
 def worker_environment() -> dict[str, str]:

@@ -2,7 +2,7 @@
 their CPU never competes with the client's answer (A7).
 
 The router (``router_proxy.shadow_process.ShadowProcess``) starts it, sends it one
-``WorkerConfig`` and then the copies of shadowed requests over stdin. The worker runs
+``WorkerConfig`` and then the copies of shadowed requests over that socket. The worker runs
 the same ``ShadowRunner`` the router would run on its own loop (replay to the target
 backend, compare, write the parity ledger), but in its own interpreter at the lowest CPU
 priority the kernel offers an unprivileged process (``SCHED_IDLE``, else nice 19): it
@@ -11,24 +11,27 @@ takes the CPU from it at once. In-process mode imports the apps here too (the co
 against the worker's own instance of the new app); remote mode calls the candidate over
 HTTP as the router would.
 
-Its stdout is the events pipe (``fd 1`` is moved aside at start and replaced with stderr,
-so an app's ``print`` cannot corrupt a frame). It lives in a session of its own, so a
-Ctrl-C or a signal sent to the router's process group does not cut it off while the
-router drains; it exits when stdin closes: when the router shuts down, or dies.
+Its stdin is one end of a Unix socket pair: copies come in, events go back out. It
+lives in a session of its own, so a Ctrl-C or a signal sent to the router's process
+group does not cut it off while the router drains; it exits when the router closes its
+end: when the router shuts down, or dies.
 
 Example:
     >>> stats = EventStats()
     >>> stats.dropped("GET /x", "cap")
+    >>> stats.dropped("GET /x", "cap")
     >>> stats.drain()
-    [('dropped', 'GET /x', 'cap', 'new')]
+    [('dropped', 'GET /x', 'cap', 'new', 2)]
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,26 +66,29 @@ FLUSH_SECONDS = 0.05
 
 
 class EventStats(RouterStats):
-    """What the runner counts, kept as events for the router instead of as counters."""
+    """What the runner counts, tallied for the router instead of kept as counters: one
+    event per (kind, route, detail, backend) and flush, however many copies it counts,
+    so the router's share of reading them does not grow with the traffic."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.events: list[Event] = []
+        self.tally: Counter[tuple[str, str, Any, str]] = Counter()
 
-    def compared(self, route_key: str, mismatch: bool, backend: str = "new") -> None:
-        self.events.append((COMPARED, route_key, mismatch, backend))
+    def compared(self, route_key: str, mismatch: bool, backend: str = "new", n: int = 1) -> None:
+        self.tally[(COMPARED, route_key, mismatch, backend)] += n
 
-    def dropped(self, route_key: str, reason: str, backend: str = "new") -> None:
-        self.events.append((DROPPED, route_key, reason, backend))
+    def dropped(self, route_key: str, reason: str, backend: str = "new", n: int = 1) -> None:
+        self.tally[(DROPPED, route_key, reason, backend)] += n
 
-    def compare_failed(self, route_key: str) -> None:
-        self.events.append((COMPARE_ERROR, route_key))
+    def compare_failed(self, route_key: str, n: int = 1) -> None:
+        self.tally[(COMPARE_ERROR, route_key, None, "")] += n
 
-    def ledger_failed(self, route_key: str) -> None:
-        self.events.append((LEDGER_ERROR, route_key))
+    def ledger_failed(self, route_key: str, n: int = 1) -> None:
+        self.tally[(LEDGER_ERROR, route_key, None, "")] += n
 
     def drain(self) -> list[Event]:
-        events, self.events = self.events, []
+        events = [(*what, n) for what, n in self.tally.items()]
+        self.tally.clear()
         return events
 
 
@@ -91,7 +97,7 @@ class Worker:
         self,
         config: WorkerConfig,
         backends: Mapping[Backend, BackendImpl],
-        events: asyncio.WriteTransport,
+        events: asyncio.StreamWriter,
     ) -> None:
         limits = ShadowLimits(
             config.concurrency, config.timeout, config.body_limit, config.inline_compare_bytes
@@ -175,11 +181,9 @@ def lower_priority() -> str:
         return "normal"
 
 
-async def serve(events_fd: int, priority: str) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    events, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(events_fd, "wb"))
+async def serve(priority: str) -> None:
+    channel = socket.socket(fileno=sys.stdin.fileno())
+    reader, events = await asyncio.open_unix_connection(sock=channel)
     try:
         config: WorkerConfig = await read_message(reader)
     except PipeClosed:
@@ -188,7 +192,7 @@ async def serve(events_fd: int, priority: str) -> None:
     log.info("shadow_worker_started", pid=os.getpid(), priority=priority, cpus=cpus)
     worker = Worker(config, build_targets(config.settings), events)
     await worker.start()
-    flusher = loop.create_task(worker.flush_forever())
+    flusher = asyncio.get_running_loop().create_task(worker.flush_forever())
     try:
         while True:
             try:
@@ -201,13 +205,6 @@ async def serve(events_fd: int, priority: str) -> None:
         flusher.cancel()
         await worker.close()
         events.close()
-
-
-def _claim_stdout() -> int:
-    """Keep fd 1 for events; everything printed to stdout from now on lands on stderr."""
-    events_fd = os.dup(1)
-    os.dup2(2, 1)
-    return events_fd
 
 
 def place(cpus: tuple[int, ...]) -> list[int]:
@@ -223,11 +220,10 @@ def place(cpus: tuple[int, ...]) -> list[int]:
 
 
 def main() -> None:
-    events_fd = _claim_stdout()
     priority = lower_priority()
     logs.configure()
     _install_uvloop()
-    asyncio.run(serve(events_fd, priority))
+    asyncio.run(serve(priority))
 
 
 def _install_uvloop() -> None:

@@ -75,26 +75,29 @@ class RouterStats:
         for sink in self.sinks:
             sink.request(route_key, backend, status, seconds)
 
-    def compared(self, route_key: str, mismatch: bool, backend: str = "new") -> None:
+    def compared(self, route_key: str, mismatch: bool, backend: str = "new", n: int = 1) -> None:
+        """``n``: that many alike (the shadow worker reports tallies)."""
         counters = self.counters(route_key)
-        counters.comparisons += 1
-        counters.mismatches += mismatch
+        counters.comparisons += n
+        counters.mismatches += mismatch * n
         for sink in self.sinks:
-            sink.comparison(route_key, backend, mismatch)
+            for _ in range(n):
+                sink.comparison(route_key, backend, mismatch)
 
-    def dropped(self, route_key: str, reason: str, backend: str = "new") -> None:
-        self.counters(route_key).drops[reason] += 1
+    def dropped(self, route_key: str, reason: str, backend: str = "new", n: int = 1) -> None:
+        self.counters(route_key).drops[reason] += n
         for sink in self.sinks:
-            sink.drop(route_key, backend, reason)
+            for _ in range(n):
+                sink.drop(route_key, backend, reason)
 
     def skipped_write(self, route_key: str) -> None:
         self.counters(route_key).skipped_writes += 1
 
-    def compare_failed(self, route_key: str) -> None:
-        self.counters(route_key).compare_errors += 1
+    def compare_failed(self, route_key: str, n: int = 1) -> None:
+        self.counters(route_key).compare_errors += n
 
-    def ledger_failed(self, route_key: str) -> None:
-        self.counters(route_key).ledger_errors += 1
+    def ledger_failed(self, route_key: str, n: int = 1) -> None:
+        self.counters(route_key).ledger_errors += n
 
     def rejected(self, reason: str) -> None:
         """The router refused a request itself (e.g. ``pool_saturated``: legacy threads)."""

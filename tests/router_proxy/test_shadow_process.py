@@ -181,6 +181,16 @@ def test_a_killed_worker_is_replaced_and_copies_resume(make_router):
         wait_until(lambda: router.counters(KEY).comparisons == 1)
 
 
+def test_a_worker_that_cannot_start_costs_the_shadow_not_the_router(make_router):
+    # The router serves the objects it was given; the worker must import the new app.
+    with make_router(new_app="tests.router_proxy.apps.no_such_module:app") as router:
+        answer = router.get("/shadowed/ok")
+        wait_until(lambda: router.counters(KEY).drops["error"] == 1)
+
+        assert answer.status_code == 200 and answer.json()["source"] == "same"
+        assert not worker(router).live
+
+
 def test_shutting_the_router_down_stops_its_worker(make_router):
     with make_router() as router:
         pid = worker_pid(router)
