@@ -2,6 +2,7 @@
 
 RouterError
 ├── ConfigError          settings or import strings that cannot work (CLI: one line, exit 2)
+├── WireClosed           the shadow worker's socket closed (router_proxy.shadow_wire)
 └── RequestRejected      the shim answers this request itself (status, code, message)
     ├── BadFraming       400: CL+TE, duplicate Content-Length, TE other than ``chunked``
     ├── HeadersTooLarge  431: more than the configured header bytes or fields

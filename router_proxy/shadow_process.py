@@ -3,10 +3,11 @@ instead of running them on the router's event loop.
 
 On the loop, a copy costs the client: the candidate's CPU and the comparison run on the
 same core and under the same GIL as the next request's answer, and the loop cannot take
-a step back once it started (client p50 x1.3-1.5 at 30% load with every request copied,
-bench/RESULTS.md). Here the router's share of a copy is the admission check and a tuple
-pickled into one non-blocking socket write per 5 ms (after the client has its
-answer); the worker runs at idle CPU priority.
+a step back once it started; under load that multiplies the client's latency
+(bench/RESULTS.md, "Shadow cost on the client path"). Here the router's share of a copy
+is the admission check and a tuple pickled into one non-blocking socket write per 5 ms
+(after the client has its answer); the worker runs at idle CPU priority, on
+``shadow_cpus`` when given.
 
 Bounds (A7): at most ``backlog`` copies wait for the worker (more are dropped, ``cap``); the
 worker drops a copy that waited longer than the timeout (``timeout``) and keeps its own
@@ -38,7 +39,7 @@ from rollout.compare import CompareRules
 from router_proxy.config import Settings
 from router_proxy.dispatch import Served
 from router_proxy.shadow import ShadowLimits, admit
-from router_proxy.shadow_pipe import (
+from router_proxy.shadow_wire import (
     COMPARE_ERROR,
     COMPARED,
     DROPPED,
@@ -47,7 +48,7 @@ from router_proxy.shadow_pipe import (
     SENT,
     TAKEN,
     Event,
-    PipeClosed,
+    WireClosed,
     WorkerConfig,
     encode,
     pack_copy,
@@ -204,7 +205,7 @@ class ShadowProcess:
         try:
             while True:
                 self._apply(await read_message(reader))
-        except PipeClosed:
+        except WireClosed:
             pass
         finally:
             self.live, self.pending, self.process, self._writer = False, 0, None, None

@@ -43,7 +43,7 @@ from router_proxy import logs
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.config import Settings
 from router_proxy.shadow import ShadowLimits, ShadowRunner
-from router_proxy.shadow_pipe import (
+from router_proxy.shadow_wire import (
     COMPARE_ERROR,
     COMPARED,
     DROPPED,
@@ -52,7 +52,7 @@ from router_proxy.shadow_pipe import (
     SENT,
     TAKEN,
     Event,
-    PipeClosed,
+    WireClosed,
     WorkerConfig,
     encode,
     read_message,
@@ -186,7 +186,7 @@ async def serve(priority: str) -> None:
     reader, events = await asyncio.open_unix_connection(sock=channel)
     try:
         config: WorkerConfig = await read_message(reader)
-    except PipeClosed:
+    except WireClosed:
         return
     cpus = place(config.settings.shadow_cpus)
     log.info("shadow_worker_started", pid=os.getpid(), priority=priority, cpus=cpus)
@@ -197,7 +197,7 @@ async def serve(priority: str) -> None:
         while True:
             try:
                 copies: list[tuple[Any, ...]] = await read_message(reader)
-            except PipeClosed:
+            except WireClosed:
                 break
             for packed in copies:
                 await worker.take(packed)

@@ -29,6 +29,7 @@ from rollout.types import Backend, Decision, RouteInfo
 from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured
 from router_proxy.config import Settings
 from router_proxy.dispatch import Served
+from router_proxy.errors import RouterError
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024  # a copy carries at most two capped bodies; this is a guard
@@ -86,7 +87,7 @@ def unpack_copy(packed: tuple[Any, ...]) -> tuple[Served, float]:
     return served, queued_at
 
 
-class PipeClosed(Exception):
+class WireClosed(RouterError):
     """The other end went away (EOF or a broken frame)."""
 
 
@@ -103,7 +104,7 @@ async def read_message(reader: asyncio.StreamReader) -> Any:
     try:
         (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
         if size > MAX_FRAME:
-            raise PipeClosed(f"frame of {size} bytes")
+            raise WireClosed(f"frame of {size} bytes")
         return decode(await reader.readexactly(size))
     except (asyncio.IncompleteReadError, ConnectionError) as exc:
-        raise PipeClosed(type(exc).__name__) from exc
+        raise WireClosed(type(exc).__name__) from exc
