@@ -1,5 +1,6 @@
 """``python -m router_proxy.shadow_worker``: the process that runs shadow copies, so that
-their CPU never competes with the client's answer (A7).
+their CPU is spent off the router's event loop and GIL, at idle priority, on the CPUs
+``shadow_cpus`` gives it (A7; what that buys is measured in bench/RESULTS.md).
 
 The router (``router_proxy.shadow_process.ShadowProcess``) starts it, sends it one
 ``WorkerConfig`` and then the copies of shadowed requests over that socket. The worker runs
@@ -7,7 +8,8 @@ the same ``ShadowRunner`` the router would run on its own loop (replay to the ta
 backend, compare, write the parity ledger), but in its own interpreter at the lowest CPU
 priority the kernel offers an unprivileged process (``SCHED_IDLE``, else nice 19): it
 runs on CPU time the router leaves idle, and a client request waking up on the same core
-takes the CPU from it at once. In-process mode imports the apps here too (the copy runs
+takes the CPU from it at once (though the caches it leaves cold still cost the router:
+keep it off the router's core). In-process mode imports the apps here too (the copy runs
 against the worker's own instance of the new app); remote mode calls the candidate over
 HTTP as the router would.
 
