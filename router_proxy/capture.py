@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from rollout.compare import HttpResponse
 from router_proxy.body import RequestBody
-from router_proxy.types import HeaderList, Message, Send
+from router_proxy.types import HeaderList, Message, Scope, Send
 
 # The parts of a scope a copy needs: the app may have added its own keys to the original.
 REPLAYED_SCOPE_KEYS = (
@@ -38,6 +39,11 @@ REPLAYED_SCOPE_KEYS = (
     "client",
     "server",
 )
+
+
+def replayed_scope(scope: Scope) -> dict[str, Any]:
+    """The keys of ``scope`` a copy replays (headers not included: callers pick them)."""
+    return {k: scope[k] for k in REPLAYED_SCOPE_KEYS if k in scope}
 
 
 @dataclass(slots=True)

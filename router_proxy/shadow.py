@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
@@ -34,7 +33,7 @@ from rollout.compare import DEFAULT_RULES, CompareRules, Difference, HttpRespons
 from rollout.ledger import ParityLedger, RecordedRequest
 from rollout.types import Backend, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
-from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured, ResponseRecorder, replay_body
+from router_proxy.capture import Captured, ResponseRecorder, replay_body, replayed_scope
 from router_proxy.dispatch import Served
 from router_proxy.routes import WRITE_METHODS
 from router_proxy.stats import RouterStats
@@ -226,7 +225,7 @@ def _sides(
 
 
 def _copy_scope(served: Served) -> Scope:
-    scope: dict[str, Any] = {k: served.scope[k] for k in REPLAYED_SCOPE_KEYS if k in served.scope}
+    scope = replayed_scope(served.scope)
     headers = [(n, v) for n, v in served.scope["headers"] if not n.startswith(b"x-strangler-")]
     if served.decision.sandbox and served.decision.shadow is Backend.NEW:
         headers.append(SANDBOX_HEADER)

@@ -77,20 +77,12 @@ class ShadowProcess:
     ) -> None:
         self.stats = stats
         self.limits = limits
-        self.config = WorkerConfig(
-            settings,
-            dict(rules or {}),
-            limits.concurrency,
-            limits.timeout,
-            limits.body_limit,
-            limits.inline_compare_bytes,
-        )
+        self.config = WorkerConfig(settings, dict(rules or {}), limits)
         self.backlog = limits.concurrency * 8
         self.process: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.live = False  # a worker is up and said it is ready
         self.pending = 0  # handed over, not yet read by the worker
-        self.handed = 0
         self.sent = 0  # copies the worker actually sent to a backend; tests watch it
         self.closing = False
         self._outbox: list[tuple[Any, ...]] = []
@@ -119,7 +111,6 @@ class ShadowProcess:
             asyncio.get_running_loop().call_later(WRITE_EVERY, self._write)
         self._outbox.append(pack_copy(served, time.monotonic()))
         self.pending += 1
-        self.handed += 1
 
     def _write(self) -> None:
         """One write for every copy handed over in the last ``WRITE_EVERY`` seconds."""

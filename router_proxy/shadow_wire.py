@@ -26,10 +26,11 @@ from typing import Any
 
 from rollout.compare import CompareRules
 from rollout.types import Backend, Decision, RouteInfo
-from router_proxy.capture import REPLAYED_SCOPE_KEYS, Captured
+from router_proxy.capture import Captured, replayed_scope
 from router_proxy.config import Settings
 from router_proxy.dispatch import Served
 from router_proxy.errors import RouterError
+from router_proxy.shadow import ShadowLimits
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024  # a copy carries at most two capped bodies; this is a guard
@@ -51,10 +52,7 @@ Event = tuple[Any, ...]
 class WorkerConfig:
     settings: Settings
     rules: Mapping[str, CompareRules]
-    concurrency: int
-    timeout: float
-    body_limit: int
-    inline_compare_bytes: int
+    limits: ShadowLimits
 
 
 def pack_copy(served: Served, queued_at: float) -> tuple[Any, ...]:
@@ -68,7 +66,7 @@ def pack_copy(served: Served, queued_at: float) -> tuple[Any, ...]:
         (route.key, route.in_legacy, route.in_new, route.is_write, route.flag_name),
         (decision.primary.value, decision.shadow.value if decision.shadow else None),
         (decision.sandbox, decision.reason),
-        {k: scope[k] for k in REPLAYED_SCOPE_KEYS if k in scope} | {"headers": scope["headers"]},
+        replayed_scope(scope) | {"headers": scope["headers"]},
         served.status,
         served.body,
         (response.status, response.headers, bytes(response.body)),

@@ -44,7 +44,7 @@ from rollout.types import Backend
 from router_proxy import logs
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.config import Settings
-from router_proxy.shadow import ShadowLimits, ShadowRunner
+from router_proxy.shadow import ShadowRunner
 from router_proxy.shadow_wire import (
     COMPARE_ERROR,
     COMPARED,
@@ -101,13 +101,10 @@ class Worker:
         backends: Mapping[Backend, BackendImpl],
         events: asyncio.StreamWriter,
     ) -> None:
-        limits = ShadowLimits(
-            config.concurrency, config.timeout, config.body_limit, config.inline_compare_bytes
-        )
         url = config.settings.database_url
         self.stats = EventStats()
         self.runner = ShadowRunner(
-            backends, self.stats, limits, config.rules, ParityLedger(url) if url else None
+            backends, self.stats, config.limits, config.rules, ParityLedger(url) if url else None
         )
         self.backends = backends
         self.events = events
