@@ -23,6 +23,7 @@ test: $(STAMP)
 	@tools/system-deps.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(WITH_ENV_TEST) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Benchmarks (wrk and nginx from Debian, installed if missing); BENCH=router|port|all.

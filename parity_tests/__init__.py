@@ -1,1 +1,15 @@
-"""The parity harness: proves the port answers like legacy (reads, then writes in savepoints)."""
+"""The parity harness: proves the port answers like legacy before a route moves, reads
+first, then writes run inside savepoints and rolled back.
+
+Use it from pytest (``pytest --parity``, the ``pytest11`` plugin in ``plugin``), from the
+CLI (``strangler parity run``) or from code (``runner``). A case is a JSON file under
+``cases/`` (``cases``); ``harness`` runs it on legacy twice (to learn noise) and on the
+port, ``isolation`` wraps each side in its own outer transaction with a savepoint and
+captures row changes (``capture``), and the comparison is ``rollout.compare``'s, the same
+the online shadow uses. ``export`` turns a production mismatch from the ledger into a case.
+
+Example:
+    >>> from parity_tests.cases import ParityCase
+    >>> ParityCase.__name__
+    'ParityCase'
+"""

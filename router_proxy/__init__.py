@@ -1,4 +1,21 @@
-"""The ASGI shim: one entrypoint that routes each request to the legacy or the new app.
+"""The ASGI shim: one entrypoint in front of the legacy Flask app and the new FastAPI app
+that decides, per request, who answers and who is compared.
+
+Use it when both apps must serve one public address while routes move one by one:
+``build_app(settings)`` gives the ASGI app that ``strangler serve`` runs under uvicorn; the
+apps are named by import string (``theirapp.wsgi:app``), never imported by this package.
+
+Where a request goes, in order (one module each):
+
+* ``headers``: framing, limits, hop-by-hop and underscore headers (A1-A5), cleaned once;
+* ``routes``: ``METHOD /path`` to a route key, from Flask's url_map and the FastAPI routes;
+* ``context``, ``owners``: the caller as the flags see it (sticky canary identity);
+* ``dispatch``: asks ``rollout.decide`` (the one place a route mode becomes a decision)
+  and serves the primary through ``backends/`` (``inprocess``: a2wsgi-style threads and
+  ASGI; ``remote``: pooled HTTP to gunicorn and uvicorn);
+* ``shadow``, ``shadow_process``, ``shadow_worker``: the copy to the other side after the
+  client has its answer, compared with ``rollout.compare``, off the client's path;
+* ``stats``, ``metrics``, ``logs``, ``endpoints``: what the router saw, under ``/_strangler/``.
 
 Example:
     >>> from router_proxy import Settings

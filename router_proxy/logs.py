@@ -1,6 +1,6 @@
 """Logging for the shim: one access event per request (request id, route key, backend,
-mode, status, duration), and a structlog processor that redacts credentials wherever they
-turn up (A19).
+mode, status, duration), with ``logsafe``'s redaction of credentials wherever they turn up
+(A19).
 
 structlog hands every event to stdlib logging (never to stdout): importing this module
 routes structlog there once, unless the application configured structlog itself; a
@@ -26,57 +26,20 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
-from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-SENSITIVE_KEYS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "set-cookie",
-        "set_cookie",
-        "idempotency-key",
-        "idempotency_key",
-        "api_key",
-        "x-api-key",
-        "password",
-        "secret_key",
-    }
-)
-REDACTED = "[redacted]"
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-_API_KEY = re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]+")
+from logsafe import json_lines_formatter, redact, redact_text, route_to_stdlib
+
+__all__ = ["ACCESS_LOGGER", "AccessLog", "access_log", "configure", "json_formatter", "redact"]
 
 ACCESS_LOGGER = "router_proxy.access"
 ACCESS_LINE = "strangler_access_line"  # the record attribute that carries the rendered line
 
 access_log = structlog.get_logger(ACCESS_LOGGER)
-
-
-def redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key, value in list(event.items()):
-        if key.lower() in SENSITIVE_KEYS:
-            event[key] = REDACTED
-        elif isinstance(value, str):
-            event[key] = _redact_text(value)
-    return event
-
-
-def _redact_text(value: str) -> str:
-    if "sk_" in value:
-        value = _API_KEY.sub(REDACTED, value)
-    if _BEARER.search(value):
-        value = _BEARER.sub(lambda m: f"{m[1]} {REDACTED}", value)
-    return value
-
-
-_STAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
-_SHARED: list[Any] = [structlog.processors.add_log_level, _STAMP]
 
 
 class AccessLog:
@@ -100,8 +63,8 @@ class AccessLog:
     def request(self, event: dict[str, Any]) -> None:
         """``event``: the fields, ``request_id`` and ``path`` among them; call only when
         ``wanted``."""
-        event["request_id"] = _redact_text(event["request_id"])
-        event["path"] = _redact_text(event["path"])
+        event["request_id"] = redact_text(event["request_id"])
+        event["path"] = redact_text(event["path"])
         event["event"] = "request"
         event["level"] = "info"
         event["timestamp"] = self._now()
@@ -121,17 +84,6 @@ class AccessLog:
         return f"{self._second_text}.{int((now - second) * 1_000_000):06d}Z"
 
 
-def route_to_stdlib(level: int = logging.INFO) -> None:
-    """structlog events become stdlib records (rendered by the handler ``configure`` sets)."""
-    structlog.configure(
-        processors=[*_SHARED, redact, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        # Without this every log call re-binds a logger: ~15% of the access log's cost.
-        cache_logger_on_first_use=True,
-    )
-
-
 class _JsonLines(structlog.stdlib.ProcessorFormatter):
     def format(self, record: logging.LogRecord) -> str:
         line = getattr(record, ACCESS_LINE, None)
@@ -142,14 +94,7 @@ class _JsonLines(structlog.stdlib.ProcessorFormatter):
 
 def json_formatter() -> logging.Formatter:
     """One JSON line per record, structlog's and plain stdlib ones alike, redacted."""
-    return _JsonLines(
-        foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            redact,
-            structlog.processors.JSONRenderer(),
-        ],
-    )
+    return json_lines_formatter(_JsonLines)
 
 
 def configure(level: int = logging.INFO) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,10 +24,12 @@ from rollout.dashboard.auth import COOKIE_NAME, COOKIE_PATH, Principal, new_sess
 from rollout.dashboard.changes import Actor
 from rollout.dashboard.context import DashboardContext
 from rollout.dashboard.errors import ChangeRejected, NoRolloutPlan
+from rollout.dashboard.sources import DashboardSources
 from rollout.errors import AuditError, GuardError, ProviderError
 
 log = logging.getLogger(__name__)
 HOME = "/_strangler/"
+T = TypeVar("T")
 
 
 async def login_form(request: Request) -> Response:
@@ -67,20 +70,10 @@ async def logout(request: Request) -> Response:
 
 
 async def set_flag(request: Request) -> Response:
-    ctx: DashboardContext = request.app.state.dashboard
-    checked = await _checked(ctx, request)
-    if isinstance(checked, Response):
-        return checked
-    principal, form = checked
-    changes = ctx.sources.changes
-    if changes is None:
-        return _error(ctx, request, ctx.sources.read_only_reason, 409)
-    actor = _actor(principal, request)
-    return await _apply(
-        ctx,
+    return await _change(
         request,
-        form,
-        lambda: changes.set_route(
+        lambda sources: sources.changes,
+        lambda changes, actor, form: changes.set_route(
             actor,
             form.get("route_key", ""),
             form.get("mode", ""),
@@ -91,41 +84,49 @@ async def set_flag(request: Request) -> Response:
 
 
 async def kill_switch(request: Request) -> Response:
-    ctx: DashboardContext = request.app.state.dashboard
-    checked = await _checked(ctx, request)
-    if isinstance(checked, Response):
-        return checked
-    principal, form = checked
-    changes = ctx.sources.changes
-    if changes is None:
-        return _error(ctx, request, ctx.sources.read_only_reason, 409)
-    if form.get("enabled") not in ("on", "off"):
-        return _error(ctx, request, "enabled must be on or off", 400)
-    actor = _actor(principal, request)
-    enabled = form["enabled"] == "on"
-    return await _apply(
-        ctx, request, form, lambda: changes.set_kill_switch(actor, enabled, _reason(form))
+    return await _change(
+        request,
+        lambda sources: sources.changes,
+        lambda changes, actor, form: changes.set_kill_switch(
+            actor, form["enabled"] == "on", _reason(form)
+        ),
+        invalid=lambda form: (
+            None if form.get("enabled") in ("on", "off") else "enabled must be on or off"
+        ),
     )
 
 
 async def rollout_step(request: Request) -> Response:
+    return await _change(
+        request,
+        lambda sources: sources.rollouts,
+        lambda rollouts, actor, form: rollouts.act(
+            actor, form.get("action", ""), form.get("route_key", ""), _reason(form)
+        ),
+    )
+
+
+async def _change(
+    request: Request,
+    target: Callable[[DashboardSources], T | None],
+    change: Callable[[T, Actor, dict[str, str]], object],
+    invalid: Callable[[dict[str, str]], str | None] = lambda form: None,
+) -> Response:
+    """Every state-changing POST: 401, 403, 409 (nothing to change it with), 400, then
+    ``change`` on ``target``."""
     ctx: DashboardContext = request.app.state.dashboard
     checked = await _checked(ctx, request)
     if isinstance(checked, Response):
         return checked
     principal, form = checked
-    rollouts = ctx.sources.rollouts
-    if rollouts is None:
+    writer = target(ctx.sources)
+    if writer is None:
         return _error(ctx, request, ctx.sources.read_only_reason, 409)
+    problem = invalid(form)
+    if problem is not None:
+        return _error(ctx, request, problem, 400)
     actor = _actor(principal, request)
-    return await _apply(
-        ctx,
-        request,
-        form,
-        lambda: rollouts.act(
-            actor, form.get("action", ""), form.get("route_key", ""), _reason(form)
-        ),
-    )
+    return await _apply(ctx, request, form, lambda: change(writer, actor, form))
 
 
 async def _apply(

@@ -8,6 +8,7 @@ import pytest
 
 from rollout.guard import Action, StepWindows, evaluate
 from rollout.steps import Bounds, parse_step
+from rollout.windows import WindowStats
 from tests.rollout.windows_factory import stats
 
 BOUNDS = Bounds(
@@ -19,109 +20,60 @@ BOUNDS = Bounds(
 )
 HELD = timedelta(minutes=6)
 EARLY = timedelta(minutes=1)
+LEGACY = stats("legacy", 2000)
 
 
-def windows(held: timedelta, *items):
-    return StepWindows({item.backend: item for item in items}, held)
+def case(
+    name: str, step: str, held: timedelta, *items: WindowStats, then: tuple[Action, str]
+) -> object:
+    """One row: ``step`` held for ``held`` with ``items`` as evidence gives ``then``:
+    the action and a phrase of its reason."""
+    evidence = StepWindows({item.backend: item for item in items}, held)
+    return pytest.param(step, evidence, *then, id=name)
 
 
-@pytest.mark.parametrize(
-    ("step", "evidence", "action", "reason"),
-    [
-        pytest.param("shadow:500", windows(EARLY), Action.HOLD, "0/500", id="shadow-no-traffic"),
-        pytest.param(
-            "shadow:500",
-            windows(EARLY, stats("new", comparisons=499, mismatches=1)),
-            Action.HOLD,
-            "499/500",
-            id="shadow-almost",
-        ),
-        pytest.param(
-            "shadow:500",
-            windows(EARLY, stats("new", comparisons=500, mismatches=2)),
-            Action.PROMOTE,
-            "500 comparisons",
-            id="shadow-enough-comparisons",
-        ),
-        pytest.param(
-            "shadow:500",
-            windows(EARLY, stats("new", comparisons=200, mismatches=10)),
-            Action.ROLLBACK,
-            "mismatch rate 5.00%",
-            id="shadow-mismatches",
-        ),
-        pytest.param(
-            "shadow:500",
-            windows(HELD, stats("new", comparisons=20)),
-            Action.PAUSE,
-            "inconclusive: 20 comparisons",
-            id="shadow-too-quiet",
-        ),
-        pytest.param(
-            "canary:5",
-            windows(EARLY, stats("legacy", 2000), stats("new", 150)),
-            Action.HOLD,
-            "held 60s of 300s",
-            id="canary-holding",
-        ),
-        pytest.param(
-            "canary:5",
-            windows(HELD, stats("legacy", 2000), stats("new", 150)),
-            Action.PROMOTE,
-            "150 requests on new",
-            id="canary-promote",
-        ),
-        pytest.param(
-            "canary:5",
-            windows(HELD, stats("legacy", 2000), stats("new", 40)),
-            Action.PAUSE,
-            "inconclusive: 40 requests",
-            id="canary-inconclusive",
-        ),
-        pytest.param(
-            "canary:5",
-            windows(EARLY, stats("legacy", 2000), stats("new", 150, errors=3)),
-            Action.ROLLBACK,
-            "error rate 2.00%",
-            id="canary-5xx-before-hold",
-        ),
-        pytest.param(
-            "canary:5",
-            windows(EARLY, stats("legacy", 2000), stats("new", 50, errors=50)),
-            Action.HOLD,
-            "held",
-            id="canary-errors-below-min-requests",
-        ),
-        pytest.param(
-            "canary:25",
-            windows(HELD, stats("legacy", 2000, latency_ms=40), stats("new", 500, latency_ms=400)),
-            Action.ROLLBACK,
-            "p99 ratio",
-            id="canary-slow",
-        ),
-        pytest.param(
-            "canary:25",
-            windows(HELD, stats("legacy", 2000, latency_ms=0.5), stats("new", 500, latency_ms=4)),
-            Action.PROMOTE,
-            "500 requests",
-            id="canary-fast-enough-under-floor",
-        ),
-        pytest.param(
-            "new",
-            windows(HELD, stats("new", 1000, errors=5)),
-            Action.PROMOTE,
-            "1000 requests",
-            id="new-done",
-        ),
-        pytest.param(
-            "new",
-            windows(EARLY, stats("new", 1000, errors=200)),
-            Action.ROLLBACK,
-            "error rate 20.00%",
-            id="new-failing",
-        ),
-    ],
-)
+def new(requests: int = 0, **counts: int) -> WindowStats:
+    return stats("new", requests, **counts)
+
+
+def slow(backend: str, requests: int, latency_ms: float) -> WindowStats:
+    return stats(backend, requests, latency_ms=latency_ms)
+
+
+# fmt: off
+TABLE = [
+    case("shadow-no-traffic", "shadow:500", EARLY, then=(Action.HOLD, "0/500")),
+    case("shadow-almost", "shadow:500", EARLY, new(comparisons=499, mismatches=1),
+         then=(Action.HOLD, "499/500")),
+    case("shadow-enough-comparisons", "shadow:500", EARLY, new(comparisons=500, mismatches=2),
+         then=(Action.PROMOTE, "500 comparisons")),
+    case("shadow-mismatches", "shadow:500", EARLY, new(comparisons=200, mismatches=10),
+         then=(Action.ROLLBACK, "mismatch rate 5.00%")),
+    case("shadow-too-quiet", "shadow:500", HELD, new(comparisons=20),
+         then=(Action.PAUSE, "inconclusive: 20 comparisons")),
+    case("canary-holding", "canary:5", EARLY, LEGACY, new(150),
+         then=(Action.HOLD, "held 60s of 300s")),
+    case("canary-promote", "canary:5", HELD, LEGACY, new(150),
+         then=(Action.PROMOTE, "150 requests on new")),
+    case("canary-inconclusive", "canary:5", HELD, LEGACY, new(40),
+         then=(Action.PAUSE, "inconclusive: 40 requests")),
+    case("canary-5xx-before-hold", "canary:5", EARLY, LEGACY, new(150, errors=3),
+         then=(Action.ROLLBACK, "error rate 2.00%")),
+    case("canary-errors-below-min-requests", "canary:5", EARLY, LEGACY, new(50, errors=50),
+         then=(Action.HOLD, "held")),
+    case("canary-slow", "canary:25", HELD, slow("legacy", 2000, 40), slow("new", 500, 400),
+         then=(Action.ROLLBACK, "p99 ratio")),
+    case("canary-fast-enough-under-floor", "canary:25", HELD,
+         slow("legacy", 2000, 0.5), slow("new", 500, 4),
+         then=(Action.PROMOTE, "500 requests")),
+    case("new-done", "new", HELD, new(1000, errors=5), then=(Action.PROMOTE, "1000 requests")),
+    case("new-failing", "new", EARLY, new(1000, errors=200),
+         then=(Action.ROLLBACK, "error rate 20.00%")),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("step", "evidence", "action", "reason"), TABLE)
 def test_evaluate(step, evidence, action, reason):
     verdict = evaluate(parse_step(step), evidence, BOUNDS)
 
