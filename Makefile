@@ -14,6 +14,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps 'httpbin>=0.10.2'  # why --no-deps: pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)

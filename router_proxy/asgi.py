@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from rollout.providers.base import FlagProvider
 from rollout.providers.static import StaticProvider
 from rollout.types import Snapshot
+from router_proxy.backends.absent import AbsentBackend
 from router_proxy.backends.base import Backend
 from router_proxy.backends.inprocess import LegacyInProcess, NewInProcess
 from router_proxy.backends.remote import RemoteBackend
 from router_proxy.config import Settings, load_settings
 from router_proxy.dispatch import RouterApp, ShadowHook
 from router_proxy.errors import ConfigError
+from router_proxy.new_docs import NewAppDocs
 from router_proxy.routes import RouteTable, build_route_table
 
 if TYPE_CHECKING:
@@ -36,11 +38,13 @@ def build_app(
     shadow_hook: ShadowHook | None = None,
 ) -> RouterApp:
     legacy_app = import_app(settings.legacy_app)
-    new_app = import_app(settings.new_app)
+    new_app = import_app(settings.new_app) if settings.new_app else None
     table = build_route_table(legacy_app, new_app)
     legacy, new = build_backends(settings, legacy_app, new_app)
     provider = provider or StaticProvider(Snapshot())
-    return RouterApp(table, provider, legacy, new, settings, shadow_hook)
+    router = RouterApp(table, provider, legacy, new, settings, shadow_hook)
+    router.new_docs = NewAppDocs.for_app(new_app) if new_app is not None else None
+    return router
 
 
 def build_router(
@@ -71,16 +75,26 @@ def build_router(
 
 
 def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[Backend, Backend]:
-    if settings.mode == "remote":
-        return (
-            RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings),
-            RemoteBackend("new", settings.new_url, settings.new_health_path, settings),
-        )
-    return LegacyInProcess(legacy_app, settings), NewInProcess(new_app)
+    """``new_app`` None: no new app was named, and legacy serves every route."""
+    remote = settings.mode == "remote"
+    legacy: Backend = (
+        RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings)
+        if remote
+        else LegacyInProcess(legacy_app, settings)
+    )
+    new: Backend
+    if new_app is None:
+        new = AbsentBackend()
+    elif remote:
+        new = RemoteBackend("new", settings.new_url, settings.new_health_path, settings)
+    else:
+        new = NewInProcess(new_app)
+    return legacy, new
 
 
 def load_route_table(settings: Settings) -> RouteTable:
-    return build_route_table(import_app(settings.legacy_app), import_app(settings.new_app))
+    new_app = import_app(settings.new_app) if settings.new_app else None
+    return build_route_table(import_app(settings.legacy_app), new_app)
 
 
 def import_app(target: str) -> Any:

@@ -42,7 +42,9 @@ ENV_NAMES = {
 @dataclass(frozen=True, slots=True)
 class Settings:
     legacy_app: str = "legacy_flask.wsgi:app"
-    new_app: str = "fastapi_app.main:app"
+    # No default: with no new app named, legacy serves every route (``make demo`` and
+    # this repository's strangler.toml name the reference port).
+    new_app: str = ""
     mode: str = "inprocess"  # or "remote"
     legacy_url: str = "http://127.0.0.1:8001"
     new_url: str = "http://127.0.0.1:8002"

@@ -36,6 +36,7 @@ from router_proxy.errors import (
 )
 from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
+from router_proxy.new_docs import NewAppDocs
 from router_proxy.owners import OwnerDirectory, needs_owner
 from router_proxy.routes import RouteTable
 from router_proxy.stats import RouterStats
@@ -85,6 +86,7 @@ class RouterApp:
         self.starters: list[Callable[[], Awaitable[None]]] = []  # run at lifespan startup
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
+        self.new_docs: NewAppDocs | None = None  # /_strangler/new/docs and the like
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

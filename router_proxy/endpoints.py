@@ -6,6 +6,8 @@
 - ``status``: per route, the flag (mode, percent, shadow sample) and this process's
   counters (requests per backend, comparisons, mismatches, shadow drops), as JSON for
   ``strangler status``;
+- ``new/docs``, ``new/redoc``, ``new/openapi.json``: the new app's generated docs
+  (``router_proxy.new_docs``), moved off the paths legacy owns;
 - anything else: the dashboard (``rollout.dashboard``) when one is mounted, else 404.
 
 Example:
@@ -48,6 +50,8 @@ async def own_endpoint(router: RouterApp, scope: Scope, receive: Receive, send: 
         from router_proxy.metrics import send_metrics
 
         await send_metrics(router, send)
+    elif router.new_docs is not None and router.new_docs.serves(path):
+        await router.new_docs(scope, receive, send)
     elif router.dashboard is not None:
         await router.dashboard(scope, receive, send)
     else:

@@ -216,8 +216,33 @@ def _flask_template(rule: Any) -> tuple[str, str]:
 
 
 def starlette_specs(app: Any) -> list[RouteSpec]:
-    """Every (method, path) of a Starlette/FastAPI app, mounts included."""
-    return list(_starlette_routes(getattr(app, "routes", []), ""))
+    """Every (method, path) of a Starlette/FastAPI app, mounts included, but for the docs
+    FastAPI generates (``/docs``, ``/redoc``, ``/openapi.json``): those would shadow paths
+    the legacy app serves, so the router offers them under ``/_strangler/new/`` instead
+    (``router_proxy.new_docs``). A docs path the app declares as its own route stays."""
+    generated = set(generated_docs_paths(app).values())
+    routes = [
+        route
+        for route in getattr(app, "routes", [])
+        if not (getattr(route, "path", None) in generated and _is_plain_route(route))
+    ]
+    return list(_starlette_routes(routes, ""))
+
+
+def generated_docs_paths(app: Any) -> dict[str, str]:
+    """FastAPI's own documentation paths that the app has on: name -> path."""
+    names = ("openapi_url", "docs_url", "redoc_url", "swagger_ui_oauth2_redirect_url")
+    if not callable(getattr(app, "openapi", None)):
+        return {}
+    paths = {name: getattr(app, name, None) for name in names}
+    if paths["docs_url"] is None:  # the redirect page exists only beside Swagger UI
+        paths["swagger_ui_oauth2_redirect_url"] = None
+    return {name: path for name, path in paths.items() if isinstance(path, str) and path}
+
+
+def _is_plain_route(route: Any) -> bool:
+    # FastAPI adds its docs as plain Starlette routes; the app's own endpoints are APIRoutes.
+    return type(route).__name__ == "Route"
 
 
 def _starlette_routes(routes: Iterable[Any], prefix: str) -> Iterator[RouteSpec]:

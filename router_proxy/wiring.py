@@ -51,7 +51,8 @@ def _shadow(
     limits = ShadowLimits(
         settings.shadow_concurrency, settings.shadow_timeout, settings.shadow_max_body_bytes
     )
-    if settings.shadow_isolation == "process":
+    # No new app, nothing to copy to: no worker process (and its memory) for nothing.
+    if settings.shadow_isolation == "process" and settings.new_app:
         process = ShadowProcess(settings, router.stats, limits, rules)
         router.starters.append(process.start)
         return process

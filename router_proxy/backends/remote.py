@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
+from aiohttp import hdrs
 
 from router_proxy.backends.circuit import CircuitBreaker
 from router_proxy.body import RequestBody
@@ -30,6 +32,17 @@ from router_proxy.types import HeaderList, Scope, Send
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READY_CACHE_SECONDS = 1.0
 WHOLE_BODY_LIMIT = 64 * 1024  # responses up to this declared size are relayed in one send
+
+
+class _AsSentRequest(aiohttp.ClientRequest):
+    """aiohttp adds ``Content-Length: 0`` to a bodiless DELETE or POST; the client sent no
+    such header, so the backend must not see one (the router is transparent)."""
+
+    def update_body_from_data(self, body: Any, *args: Any, **kwargs: Any) -> None:
+        declared = hdrs.CONTENT_LENGTH in self.headers
+        super().update_body_from_data(body, *args, **kwargs)
+        if body is None and not declared:
+            self.headers.pop(hdrs.CONTENT_LENGTH, None)
 
 
 class UpstreamBroken(Exception):
@@ -61,6 +74,7 @@ class RemoteBackend:
                 sock_read=self.settings.read_timeout,
             ),
             auto_decompress=False,
+            request_class=_AsSentRequest,
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         )

@@ -16,6 +16,8 @@ from strangler.cli.routes import read_config
 from strangler.cli.serve import run_router
 
 SEED_FILE = Path(".strangler/seed.json")
+# The reference migration: the only place the payments apps are the default.
+REFERENCE_APPS = {"legacy": "legacy_flask.wsgi:app", "new": "fastapi_app.main:app"}
 TOKEN_FILE = Path(".strangler/dashboard_token")
 
 
@@ -41,7 +43,9 @@ def demo(
     typer.echo(
         f"  (or: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/_strangler/)\n"
     )
-    run_router(read_config(Path("strangler.toml")), {}, host, port)
+    raw = read_config(Path("strangler.toml"))
+    raw["apps"] = {**REFERENCE_APPS, **raw.get("apps", {})}
+    run_router(raw, {}, host, port)
 
 
 def dashboard_token() -> str:

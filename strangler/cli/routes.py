@@ -60,6 +60,9 @@ def routes(
         typer.echo(json.dumps(rows, indent=2))
     else:
         _print_table(rows)
+        if not settings.new_app:
+            typer.echo("no new app named ([apps] new, STRANGLER_NEW_APP, --new-app): "
+                       "legacy serves every route", err=True)  # fmt: skip
 
 
 def _mode(info: Any, snapshot: Any) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from strangler.cli._common import fail
+from strangler.cli._common import fail, require_database_url
 from strangler.cli.routes import CONFIG_OPTION, read_config
 
 
@@ -55,6 +55,7 @@ def run_router(
     from router_proxy.errors import ConfigError
     from router_proxy.tracing import traced
 
+    use_a_database()
     try:
         app = build_router(raw, os.environ, overrides, flags)
     except (ConfigError, PlanError) as exc:
@@ -72,6 +73,37 @@ def run_router(
         uvicorn.run(target, host=host, port=port, factory=True, workers=workers, **options)
     else:
         uvicorn.run(traced(app), host=host, port=port, **options)
+
+
+def use_a_database() -> None:
+    """``DATABASE_URL`` if set (a malformed one stops here, with one line); else the
+    embedded PostgreSQL under ``.strangler/`` that ``make demo`` uses, started and
+    migrated, so a first try on one's own app needs no setup."""
+    from strangler.devenv import STATE_DIR, build_environment
+
+    if os.environ.get("DATABASE_URL") and not _is_embedded(os.environ["DATABASE_URL"]):
+        require_database_url()
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from strangler.db.migrate import upgrade
+
+    os.environ.update(build_environment("demo", os.environ, quiet=True))
+    try:
+        upgrade(os.environ["DATABASE_URL"])
+    except SQLAlchemyError as exc:
+        fail(f"the embedded PostgreSQL under {STATE_DIR}/pgdata did not migrate ({exc})")
+    typer.echo(
+        f"strangler: no DATABASE_URL: flags, ledger and audit in the embedded PostgreSQL "
+        f"under {STATE_DIR}/pgdata",
+        err=True,
+    )
+
+
+def _is_embedded(url: str) -> bool:
+    from strangler.devenv import STATE_DIR
+
+    return str((STATE_DIR / "pgdata").resolve()) in url
 
 
 def _prepare_workers(raw: dict[str, Any], overrides: dict[str, Any], flags: str | None) -> None:

@@ -26,6 +26,7 @@ LOOPBACK = "127.0.0.1"
 LEGACY_ENTRY = "strangler.deploy.legacy_entry:app"
 LEGACY_APP_VARIABLE = "STRANGLER_LEGACY_APP"
 DEFAULT_LEGACY_APP = "legacy_flask.wsgi:app"
+DEFAULT_NEW_APP = "fastapi_app.main:app"
 UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash"
 
 
@@ -56,10 +57,11 @@ def process_specs(
     unleash: UnleashPlan | None,
 ) -> list[ProcessSpec]:
     apps = config.get("apps", {})
+    legacy, new = str(apps.get("legacy", DEFAULT_LEGACY_APP)), str(apps.get("new", DEFAULT_NEW_APP))
     specs = [
-        legacy_spec(up, str(apps.get("legacy", DEFAULT_LEGACY_APP))),
-        new_spec(up, str(apps.get("new", "fastapi_app.main:app"))),
-        router_spec(up, config_path, unleash),
+        legacy_spec(up, legacy),
+        new_spec(up, new),
+        router_spec(up, config_path, unleash, (legacy, new)),
     ]
     return ([unleash_spec(up, unleash)] if unleash else []) + specs
 
@@ -96,7 +98,14 @@ def new_spec(up: UpSettings, app: str) -> ProcessSpec:
     return ProcessSpec("new", tuple(argv), _app_url(up.new_port) + "/healthz")
 
 
-def router_spec(up: UpSettings, config_path: Path, unleash: UnleashPlan | None) -> ProcessSpec:
+def router_spec(
+    up: UpSettings,
+    config_path: Path,
+    unleash: UnleashPlan | None,
+    apps: tuple[str, str] = (DEFAULT_LEGACY_APP, DEFAULT_NEW_APP),
+) -> ProcessSpec:
+    """``apps``: the two import strings the router builds its route table from, the same
+    that gunicorn and uvicorn serve."""
     argv = [
         *_uvicorn(up, up.host, up.router_port, up.router_workers),
         "--factory",
@@ -111,6 +120,8 @@ def router_spec(up: UpSettings, config_path: Path, unleash: UnleashPlan | None) 
     env = {
         "STRANGLER_CONFIG": str(config_path),
         "STRANGLER_MODE": "remote",
+        "STRANGLER_LEGACY_APP": apps[0],
+        "STRANGLER_NEW_APP": apps[1],
         "STRANGLER_LEGACY_URL": _app_url(up.legacy_port),
         "STRANGLER_NEW_URL": _app_url(up.new_port),
         "STRANGLER_LOG_LEVEL": "INFO" if up.access_log else "WARNING",

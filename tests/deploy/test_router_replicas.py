@@ -30,6 +30,8 @@ def second_router(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         **os.environ,
         "STRANGLER_CONFIG": str(config),
         "STRANGLER_MODE": "remote",
+        # A router names its new app: with none named, legacy serves every route.
+        "STRANGLER_NEW_APP": "fastapi_app.main:app",
         "STRANGLER_LEGACY_URL": stack.legacy_url,
         "STRANGLER_NEW_URL": stack.new_url,
     }

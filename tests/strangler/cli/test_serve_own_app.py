@@ -1,0 +1,124 @@
+"""A new user's first try: ``strangler serve --legacy-app httpbin:app`` in a folder of their
+own, with nothing else set, serves exactly their app (no payments port, no setup), its
+flags in an embedded PostgreSQL it starts under ``.strangler/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.router_proxy.httpbin_wire import comparable, send
+from tests.router_proxy.servers import free_port, gunicorn, wait_for_port
+
+BIN = Path(sys.executable).parent
+HTTPBIN = "httpbin:app"
+# What a user's shell has: none of the variables `make test` sets for the suite.
+UNSET = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRANGLER_CONFIG", "STRANGLER_NEW_APP")
+
+
+def user_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="module")
+def user_folder(tmp_path_factory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("their-project")
+    yield folder
+    pgdata = folder / ".strangler" / "pgdata"
+    if pgdata.is_dir():  # the embedded PostgreSQL outlives `strangler serve` by design
+        stop_embedded_postgres(pgdata)
+
+
+def stop_embedded_postgres(pgdata: Path) -> None:
+    from pgserver import _commands  # pgserver's own pg_ctl, run as the user it runs as
+
+    user = {"user": "pgserver"} if os.geteuid() == 0 else {}
+    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, timeout=60, **user)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def served(user_folder) -> Iterator[int]:
+    port = free_port()
+    with (user_folder / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "strangler"), "serve", "--legacy-app", HTTPBIN, "--port", str(port)],
+            cwd=user_folder,
+            env=user_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            wait_for_port(port, timeout=120)  # the first start runs initdb
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def under_gunicorn() -> Iterator[int]:
+    with gunicorn(HTTPBIN) as port:
+        yield port
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/docs", id="no-fastapi-docs"),
+        pytest.param("/redoc", id="no-redoc"),
+        pytest.param("/openapi.json", id="no-openapi"),
+        pytest.param("/get?x=1", id="their-route"),
+        pytest.param("/status/418", id="their-status"),
+    ],
+)
+def test_serves_exactly_their_app(served, under_gunicorn, path):
+    routed = send(served, "GET", path, [], b"")
+    assert comparable(routed) == comparable(send(under_gunicorn, "GET", path, [], b""))
+    assert routed.header("x-served-by") == "legacy"
+
+
+def test_flags_live_in_the_embedded_database_and_it_says_so(served, user_folder):
+    health = httpx.get(f"http://127.0.0.1:{served}/_strangler/healthz").json()
+    assert health["flags"]["provider"] == "embedded"
+    assert (user_folder / ".strangler" / "pgdata").is_dir()
+    log = (user_folder / "serve.log").read_text()
+    said = [line for line in log.splitlines() if "embedded PostgreSQL" in line]
+    assert len(said) == 1 and "no DATABASE_URL" in said[0]
+
+
+def test_routes_says_every_route_is_legacy(user_folder):
+    result = subprocess.run(
+        [str(BIN / "strangler"), "routes", "--json"],
+        cwd=user_folder,
+        env=user_env(STRANGLER_LEGACY_APP=HTTPBIN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {"GET /get", "POST /post", "GET /status/{codes}"} <= {row["key"] for row in rows}
+    assert {row["mode"] for row in rows} == {"legacy-only"}
+    assert not any(row["new"] for row in rows)
+
+
+def test_a_bad_database_url_stops_with_one_line(user_folder):
+    result = subprocess.run(
+        [str(BIN / "strangler"), "serve", "--legacy-app", HTTPBIN, "--port", str(free_port())],
+        cwd=user_folder,
+        env=user_env(DATABASE_URL="mysql://nobody@nowhere/x"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "DATABASE_URL" in result.stderr
