@@ -66,9 +66,10 @@ def build_router(
 
     settings = load_settings(raw, env, overrides)
     rules = load_rules(raw)
-    provider = build_provider(flag_settings(raw, env, flags), raw, settings.database_url or None)
+    flag_config = flag_settings(raw, env, flags)
+    provider = build_provider(flag_config, raw, settings.database_url or None)
     router = build_app(settings, provider)
-    attach_rollout(router, settings, rules)
+    attach_rollout(router, settings, rules, flag_config.refresh_interval)
     attach_observability(router, raw, env, flags)
     attach_dashboard(router, raw, env, flags, coverage)
     return router

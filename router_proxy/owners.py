@@ -9,6 +9,10 @@ briefly as unknown (the app will answer 401 anyway). While the database is unrea
 lookups pause for ``retry_after`` seconds and the caller falls back to the key's own hash
 (still sticky per key).
 
+A key revoked in the database stops routing as its owner within one flag-refresh
+interval: ``watch_revocations`` asks, once per interval and whatever the cache holds, for
+the keys revoked since it last asked, and forgets them (one query, not one per key).
+
 Example:
     >>> bearer_token(b"Bearer sk_test_1")
     b'sk_test_1'
@@ -23,6 +27,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import psycopg2
 import psycopg2.extensions
@@ -33,7 +39,11 @@ from rollout.types import Mode, RouteInfo, Snapshot, Stickiness
 log = structlog.get_logger("router_proxy.owners")
 
 _LOOKUP = "SELECT owner FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
+_REVOKED_SINCE = "SELECT key_hash, revoked_at FROM api_keys WHERE revoked_at > %s"
 _UNKNOWN = ""  # cached answer for a key that has no (live) row
+# revoked_at is its transaction's start time, which can precede the commit by a while:
+# each question reaches back this far, so a late commit is still seen.
+REVOCATION_OVERLAP = timedelta(seconds=60)
 IDENTITY_STICKINESS = frozenset({Stickiness.DEFAULT, Stickiness.USER_ID})
 
 
@@ -64,7 +74,9 @@ class OwnerDirectory:
         self._conn: psycopg2.extensions.connection | None = None
         self._lock = threading.Lock()
         self._paused_until = 0.0
+        self._revoked_seen: datetime | None = None  # the newest revoked_at asked about
         self.lookups = 0  # database round trips; tests watch it
+        self.revocation_checks = 0
 
     @property
     def cached(self) -> int:
@@ -86,6 +98,38 @@ class OwnerDirectory:
         if owner is not None:
             self._remember(digest, owner, now)
         return owner or None
+
+    async def watch_revocations(self, interval: float) -> None:
+        """Forever: every ``interval`` seconds, forget the owners of newly revoked keys."""
+        while True:
+            await asyncio.sleep(interval)
+            self.forget(await asyncio.to_thread(self._revoked_digests))
+
+    def forget(self, digests: Sequence[str]) -> None:
+        """Drop these keys' cached owners (on the loop: the cache is the loop's alone)."""
+        for digest in digests:
+            self._cache.pop(digest, None)
+
+    def _revoked_digests(self) -> list[str]:
+        if time.monotonic() < self._paused_until:  # the database is down: ask later
+            return []
+        with self._lock:
+            try:
+                self.revocation_checks += 1
+                with self._connection().cursor() as cur:
+                    if self._revoked_seen is None:  # the cache holds nothing older than now
+                        cur.execute("SELECT now()")
+                        (self._revoked_seen,) = cur.fetchone() or (None,)
+                    cur.execute(_REVOKED_SINCE, (self._revoked_seen - REVOCATION_OVERLAP,))
+                    rows = cur.fetchall()
+            except psycopg2.Error as exc:
+                self._paused_until = time.monotonic() + self._retry_after
+                log.warning("revocation_check_failed", error=type(exc).__name__)
+                self._drop_connection()
+                return []
+        if rows:
+            self._revoked_seen = max(self._revoked_seen, *(row[1] for row in rows))
+        return [str(row[0]) for row in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -111,10 +155,13 @@ class OwnerDirectory:
             except psycopg2.Error as exc:
                 self._paused_until = time.monotonic() + self._retry_after
                 log.warning("owner_lookup_failed", error=type(exc).__name__)
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None
+                self._drop_connection()
                 return None
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _connection(self) -> psycopg2.extensions.connection:
         if self._conn is None or self._conn.closed:

@@ -28,21 +28,37 @@ from router_proxy.shadow_process import ShadowProcess
 
 
 def attach_rollout(
-    router: RouterApp, settings: Settings, rules: Mapping[str, CompareRules]
+    router: RouterApp,
+    settings: Settings,
+    rules: Mapping[str, CompareRules],
+    refresh_interval: float = 1.0,
 ) -> ShadowRunner | ShadowProcess:
+    """``refresh_interval``: the flags' (``[flags] refresh_interval``); a revoked API key
+    stops routing as its owner within it."""
     runner = _shadow(router, settings, rules)
     router.shadow_hook = runner
     router.closers.append(runner.aclose)
-    url = settings.database_url
-    if url:
-        owners = OwnerDirectory(url)
-        router.owners = owners
-
-        async def close_owners() -> None:
-            await asyncio.to_thread(owners.close)
-
-        router.closers.append(close_owners)
+    if settings.database_url:
+        _attach_owners(router, OwnerDirectory(settings.database_url), refresh_interval)
     return runner
+
+
+def _attach_owners(router: RouterApp, owners: OwnerDirectory, refresh_interval: float) -> None:
+    router.owners = owners
+    watching: list[asyncio.Task[None]] = []
+
+    async def watch() -> None:
+        loop = asyncio.get_running_loop()
+        watching.append(loop.create_task(owners.watch_revocations(refresh_interval)))
+
+    async def close_owners() -> None:
+        for task in watching:
+            task.cancel()
+        await asyncio.gather(*watching, return_exceptions=True)
+        await asyncio.to_thread(owners.close)
+
+    router.starters.append(watch)
+    router.closers.append(close_owners)
 
 
 def _shadow(
