@@ -34,6 +34,7 @@ ENV_NAMES = {
     "STRANGLER_ACCESS_LOG": "access_log",
     "STRANGLER_SHADOW_ISOLATION": "shadow_isolation",
     "STRANGLER_SHADOW_CPUS": "shadow_cpus",
+    "STRANGLER_SHADOW_MAX_INFLIGHT": "shadow_max_inflight",
     "SECRET_KEY": "secret_key",
     "DATABASE_URL": "database_url",
 }
@@ -69,6 +70,8 @@ class Settings:
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared
+    # Copies only while fewer client requests than this are in flight (else dropped: busy).
+    shadow_max_inflight: int = 64
     # "process": copies run in a worker process at idle CPU priority (router_proxy.shadow_process);
     # "loop": on the router's own event loop (apps given as objects, not import strings).
     shadow_isolation: str = "process"

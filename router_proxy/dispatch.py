@@ -57,6 +57,7 @@ class Served:
     status: int
     body: bytes | None = None  # the request body, when it fit the shadow's limit
     response: Captured | None = None  # the primary's response as the client got it
+    inflight: int = 0  # the router's other client requests in flight at hand-off
 
 
 ShadowHook = Callable[[Served], Awaitable[None]]
@@ -87,6 +88,7 @@ class RouterApp:
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
         self.new_docs: NewAppDocs | None = None  # /_strangler/new/docs and the like
+        self.inflight = 0  # client requests being served now (the shadow's admission reads it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -163,6 +165,7 @@ class _Exchange:
         route: RouteInfo | None = None
         decision = UNKNOWN_ROUTE
         inbound: Inbound | None = None
+        self.router.inflight += 1
         try:
             inbound = clean_request(self.scope, self.router.settings)
             self.request_id = inbound.request_id.encode()
@@ -172,6 +175,7 @@ class _Exchange:
         except RequestRejected as rejected:
             await self._reject(rejected)
         finally:
+            self.router.inflight -= 1
             seconds = time.perf_counter() - began
             backend = self.served_by.decode()
             if self.router.access.wanted(self.status):
@@ -189,6 +193,7 @@ class _Exchange:
                 self.status,
                 self.shadow_body,
                 response,
+                self.router.inflight,
             )
             await hook(served)
 

@@ -64,7 +64,7 @@ MISMATCHES = Counter(
 )
 DROPS = Counter(
     "strangler_shadow_drops",
-    "Shadow copies not compared (cap, timeout, body_cap, error).",
+    "Shadow copies not compared (busy, cap, timeout, body_cap, error).",
     ["route", "backend", "reason"],
 )
 REJECTIONS = Counter(

@@ -53,6 +53,9 @@ class ShadowLimits:
     # ~40 us of CPU, a tiny JSON comparison ~7 us; but 4 KiB of JSON takes ~0.5 ms, which
     # must not block the loop. Larger ones, and every ledger write: a thread. 0: always.
     inline_compare_bytes: int = 512
+    # Copies are admitted only while the router serves fewer client requests than this:
+    # a busy router sheds its copies first (counted as "busy").
+    max_inflight: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class ShadowRunner:
             await asyncio.to_thread(self.ledger.close)
 
     def _schedule(self, served: Served) -> None:
-        target = admit(served, self.stats)
+        target = admit(served, self.stats, self.limits)
         if target is None:
             return
         assert served.route is not None
@@ -191,14 +194,18 @@ class ShadowRunner:
             self.stats.ledger_failed(key)
 
 
-def admit(served: Served, stats: RouterStats) -> Backend | None:
+def admit(served: Served, stats: RouterStats, limits: ShadowLimits) -> Backend | None:
     """The backend a finished request may be copied to, or None (counted: a write without
-    sandbox, a body over the cap). Cheap: it runs on the client's loop for every copy."""
+    sandbox, a busy router, a body over the cap). Cheap: it runs on the client's loop for
+    every copy."""
     route, target = served.route, served.decision.shadow
     if route is None or target is None:
         return None
     if not _may_copy(served, route, target):
         stats.skipped_write(route.key)
+        return None
+    if served.inflight >= limits.max_inflight:
+        stats.dropped(route.key, "busy", target.value)
         return None
     if served.body is None or served.response is None or not _comparable(served.response):
         stats.dropped(route.key, "body_cap", target.value)

@@ -97,7 +97,7 @@ class ShadowProcess:
             log.error("shadow_schedule_failed", error=type(exc).__name__)
 
     def _hand_over(self, served: Served) -> None:
-        target = admit(served, self.stats)
+        target = admit(served, self.stats, self.limits)
         if target is None:
             return
         assert served.route is not None

@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-DROP_REASONS = ("cap", "timeout", "body_cap", "error")
+# busy: the router had shadow_max_inflight client requests in flight, so it shed the copy.
+DROP_REASONS = ("busy", "cap", "timeout", "body_cap", "error")
 
 
 class StatsSink(Protocol):

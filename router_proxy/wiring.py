@@ -65,7 +65,10 @@ def _shadow(
     router: RouterApp, settings: Settings, rules: Mapping[str, CompareRules]
 ) -> ShadowRunner | ShadowProcess:
     limits = ShadowLimits(
-        settings.shadow_concurrency, settings.shadow_timeout, settings.shadow_max_body_bytes
+        settings.shadow_concurrency,
+        settings.shadow_timeout,
+        settings.shadow_max_body_bytes,
+        max_inflight=settings.shadow_max_inflight,
     )
     # No new app, nothing to copy to: no worker process (and its memory) for nothing.
     if settings.shadow_isolation == "process" and settings.new_app:

@@ -16,6 +16,20 @@ def test_shadow_cpus_from_the_file_or_the_environment():
     assert load_settings({}, {"STRANGLER_SHADOW_CPUS": "3, 0"}, {}).shadow_cpus == (3, 0)
 
 
+def test_shadow_max_inflight_from_the_file_or_the_environment():
+    assert load_settings({}, {}, {}).shadow_max_inflight == 64
+    toml = {"router": {"shadow_max_inflight": 8}}
+    assert load_settings(toml, {}, {}).shadow_max_inflight == 8
+    env = {"STRANGLER_SHADOW_MAX_INFLIGHT": "3"}
+    assert load_settings(toml, env, {}).shadow_max_inflight == 3
+    with pytest.raises(ConfigError, match="shadow_max_inflight"):
+        load_settings({"router": {"shadow_max_inflight": 0}}, {}, {})
+
+
+def test_no_new_app_unless_one_is_named():
+    assert load_settings({}, {}, {"legacy_app": "theirapp.wsgi:app"}).new_app == ""
+
+
 def test_precedence_file_then_env_then_overrides():
     toml = {"apps": {"legacy": "a:app"}, "router": {"wsgi_threads": 4, "mode": "remote"}}
     env = {"STRANGLER_WSGI_THREADS": "6", "STRANGLER_LEGACY_APP": "b:app"}

@@ -4,6 +4,7 @@ candidate can misbehave (A7): raise, hang, answer 1 MB, or answer differently.""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,6 +14,14 @@ from flask.typing import ResponseReturnValue
 legacy = Flask("shadow_legacy")
 new = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 HANG_SECONDS = 3.0  # 10x the tests' shadow timeout
+GATE = threading.Event()  # ``GET /held`` answers once a test sets it
+
+
+@legacy.get("/held")
+def legacy_held() -> ResponseReturnValue:
+    """A legacy-only request that stays in flight until the test lets it go."""
+    GATE.wait(10)
+    return jsonify(held=True)
 
 
 @legacy.get("/shadowed/<case>")
