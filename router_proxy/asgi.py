@@ -38,7 +38,7 @@ def build_app(
     shadow_hook: ShadowHook | None = None,
 ) -> RouterApp:
     legacy_app = import_app(settings.legacy_app)
-    new_app = import_app(settings.new_app) if settings.new_app else None
+    new_app = import_new_app(settings)
     table = build_route_table(legacy_app, new_app)
     legacy, new = build_backends(settings, legacy_app, new_app)
     provider = provider or StaticProvider(Snapshot())
@@ -76,7 +76,8 @@ def build_router(
 
 
 def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[Backend, Backend]:
-    """``new_app`` None: no new app was named, and legacy serves every route."""
+    """With no new app named, legacy serves every route. Remote mode needs no app objects
+    (the shadow worker passes None for both)."""
     remote = settings.mode == "remote"
     legacy: Backend = (
         RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings)
@@ -84,7 +85,7 @@ def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[B
         else LegacyInProcess(legacy_app, settings)
     )
     new: Backend
-    if new_app is None:
+    if not settings.new_app:
         new = AbsentBackend()
     elif remote:
         new = RemoteBackend("new", settings.new_url, settings.new_health_path, settings)
@@ -94,8 +95,12 @@ def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[B
 
 
 def load_route_table(settings: Settings) -> RouteTable:
-    new_app = import_app(settings.new_app) if settings.new_app else None
-    return build_route_table(import_app(settings.legacy_app), new_app)
+    return build_route_table(import_app(settings.legacy_app), import_new_app(settings))
+
+
+def import_new_app(settings: Settings) -> Any:
+    """The new app, or None when none is named (legacy then serves every route)."""
+    return import_app(settings.new_app) if settings.new_app else None
 
 
 def import_app(target: str) -> Any:

@@ -22,6 +22,7 @@ from tests.fixtures.rollout import wait_until
 from tests.router_proxy import rawhttp
 from tests.router_proxy.apps import shadow_apps
 from tests.router_proxy.rollout_router import RunningRouter, running_router
+from tests.router_proxy.servers import gunicorn, uvicorn_process
 
 KEY = "GET /shadowed/{case}"
 SHADOW_APPS = {
@@ -108,6 +109,25 @@ def test_the_worker_counts_agreements_and_mismatches_in_the_router(make_router):
         status = router.get("/_strangler/status").json()
         row = next(row for row in status["routes"] if row["route"] == KEY)
         assert (row["comparisons"], row["mismatches"]) == (2, 1)
+
+
+def test_a_worker_in_remote_mode_compares_over_http(make_router):
+    """Remote mode: the worker copies to the candidate's own server, not to an import."""
+    with (
+        uvicorn_process(SHADOW_APPS["new_app"]) as new_port,
+        gunicorn(SHADOW_APPS["legacy_app"]) as legacy_port,
+        make_router(
+            mode="remote",
+            legacy_url=f"http://127.0.0.1:{legacy_port}",
+            new_url=f"http://127.0.0.1:{new_port}",
+        ) as router,
+    ):
+        router.get("/shadowed/ok")
+        router.get("/shadowed/differ")
+        wait_until(lambda: router.counters(KEY).comparisons == 2, timeout=WORKER_START)
+
+        assert router.counters(KEY).mismatches == 1
+        assert router.counters(KEY).drops["error"] == 0
 
 
 def test_a_failing_ledger_in_the_worker_is_counted_and_the_client_served(make_router):
