@@ -1,5 +1,5 @@
-"""``python -m bench [router|port|decide|shadow|capacity|faults|all]``: run benchmarks, update
-bench/RESULTS.md."""
+"""``python -m bench [router|port|decide|shadow|shadow-cpu|capacity|faults|all]``: run
+benchmarks, update bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def main(argv: list[str]) -> None:
         from bench import shadow
 
         print(shadow.main())
+    if which in ("shadow", "shadow-cpu", "all"):
+        from bench import shadow_cpu
+
+        print(shadow_cpu.main())
 
 
 if __name__ == "__main__":

@@ -241,7 +241,9 @@ BASELINE = "none"
 
 
 @contextmanager
-def routers(setup: str, database_url: str = "") -> Iterator[dict[str, Server]]:
+def routers(
+    setup: str, database_url: str = "", variants: Mapping[str, Mapping[str, str]] = VARIANTS
+) -> Iterator[dict[str, Server]]:
     """One router per variant of one setup, sharing the upstreams."""
     with ExitStack() as stack:
         env = {"DATABASE_URL": "", "STRANGLER_MODE": "inprocess"}
@@ -263,7 +265,7 @@ def routers(setup: str, database_url: str = "") -> Iterator[dict[str, Server]]:
                 "STRANGLER_NEW_URL": f"http://127.0.0.1:{new_port}",
             }
         servers = {}
-        for variant, variant_env in VARIANTS.items():
+        for variant, variant_env in variants.items():
             port = free_port()
             command = _uvicorn("bench.shadow:shadow_router_app", port, "--factory")
             server_env = {**env, **variant_env}
