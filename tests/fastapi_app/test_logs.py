@@ -7,12 +7,13 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import structlog
 
 from fastapi_app.logs import configure_logging, json_lines_formatter, redact
 from fastapi_app.main import create_app
-from tests.conftest import Database
+from tests.conftest import Database, Owner
 from tests.fastapi_app.port_client import PortClient, port_settings
 
 FAIL_PAYMENT_INSERTS = """
@@ -50,6 +51,23 @@ def captured_root_log(formatter: logging.Formatter) -> Iterator[io.StringIO]:
         root.removeHandler(handler)
 
 
+@dataclass(frozen=True)
+class SecretPayment:
+    """A payment request whose every secret must stay out of the logs."""
+
+    headers: dict[str, str]
+    body: dict[str, object]
+    secrets: tuple[str, ...]
+
+
+def secret_payment(owner: Owner, account: int) -> SecretPayment:
+    merchant = f"merchant-{secrets.token_hex(8)}"
+    key = f"key_{secrets.token_hex(8)}"
+    body = {"account_id": account, "amount_cents": 125, "currency": "EUR", "merchant": merchant}
+    headers = {**owner.headers, "Idempotency-Key": key}
+    return SecretPayment(headers, body, (merchant, key, owner.api_key, headers["Authorization"]))
+
+
 def test_configure_logging_is_idempotent():
     configure_logging()
     configure_logging()
@@ -62,20 +80,16 @@ def test_a_500_logs_neither_the_body_nor_the_key_nor_the_api_key(
     db, make_owner, make_account, request
 ):
     owner = make_owner()
-    account = make_account(owner, balance=10_000)
-    merchant = f"merchant-{secrets.token_hex(8)}"
-    key = f"key_{secrets.token_hex(8)}"
-    body = {"account_id": account, "amount_cents": 125, "currency": "EUR", "merchant": merchant}
+    payment = secret_payment(owner, make_account(owner, balance=10_000))
     port = PortClient(create_app(port_settings(request.node.nodeid, REDIS_URL="")))
     try:
         with failing_payment_inserts(db), captured_root_log(json_lines_formatter()) as log:
-            headers = {**owner.headers, "Idempotency-Key": key}
-            response = port.post("/api/v1/payments", json=body, headers=headers)
+            response = port.post("/api/v1/payments", json=payment.body, headers=payment.headers)
     finally:
         port.close()
     text = log.getvalue()
     assert response.status_code == 500
     assert "write_failed" in text and "payments are failing on purpose" in text
-    for secret in (merchant, key, owner.api_key, owner.headers["Authorization"]):
+    for secret in payment.secrets:
         assert secret not in text
     assert "locals" not in text

@@ -4,11 +4,14 @@ body, the Idempotency-Key or the API key."""
 from __future__ import annotations
 
 import logging
-import secrets
 
 import httpx
 
-from tests.fastapi_app.test_logs import captured_root_log, failing_payment_inserts
+from tests.fastapi_app.test_logs import (
+    captured_root_log,
+    failing_payment_inserts,
+    secret_payment,
+)
 
 
 def test_a_500_logs_neither_the_body_nor_the_key_nor_the_api_key(
@@ -17,10 +20,7 @@ def test_a_500_logs_neither_the_body_nor_the_key_nor_the_api_key(
     from legacy_flask import create_app
 
     owner = make_owner()
-    account = make_account(owner, balance=10_000)
-    merchant = f"merchant-{secrets.token_hex(8)}"
-    key = f"key_{secrets.token_hex(8)}"
-    body = {"account_id": account, "amount_cents": 125, "currency": "EUR", "merchant": merchant}
+    payment = secret_payment(owner, make_account(owner, balance=10_000))
     transport = httpx.WSGITransport(app=create_app())
     formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
     with (
@@ -28,10 +28,9 @@ def test_a_500_logs_neither_the_body_nor_the_key_nor_the_api_key(
         failing_payment_inserts(db),
         captured_root_log(formatter) as log,
     ):
-        headers = {**owner.headers, "Idempotency-Key": key}
-        response = client.post("/api/v1/payments", json=body, headers=headers)
+        response = client.post("/api/v1/payments", json=payment.body, headers=payment.headers)
     text = log.getvalue()
     assert response.status_code == 500
     assert "payments are failing on purpose" in text
-    for secret in (merchant, key, owner.api_key):
+    for secret in payment.secrets:
         assert secret not in text
