@@ -43,7 +43,7 @@ def build_app(
     legacy, new = build_backends(settings, legacy_app, new_app)
     provider = provider or StaticProvider(Snapshot())
     router = RouterApp(table, provider, legacy, new, settings, shadow_hook)
-    router.new_docs = NewAppDocs.for_app(new_app) if new_app is not None else None
+    router.new_docs = NewAppDocs.for_app(new_app)
     return router
 
 

@@ -37,6 +37,7 @@ class NewAppDocs:
 
     @classmethod
     def for_app(cls, app: Any) -> NewAppDocs | None:
+        """None for no app, or one without an OpenAPI document."""
         paths = generated_docs_paths(app)
         return cls(app, paths) if "openapi_url" in paths else None
 

@@ -16,8 +16,7 @@ from strangler.cli.routes import read_config
 from strangler.cli.serve import run_router
 
 SEED_FILE = Path(".strangler/seed.json")
-# The reference migration: the only place the payments apps are the default.
-REFERENCE_APPS = {"legacy": "legacy_flask.wsgi:app", "new": "fastapi_app.main:app"}
+
 TOKEN_FILE = Path(".strangler/dashboard_token")
 
 
@@ -43,8 +42,12 @@ def demo(
     typer.echo(
         f"  (or: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/_strangler/)\n"
     )
+    from strangler.deploy.commands import DEFAULT_LEGACY_APP, DEFAULT_NEW_APP
+
+    # The reference migration: the only place the payments apps are the default.
     raw = read_config(Path("strangler.toml"))
-    raw["apps"] = {**REFERENCE_APPS, **raw.get("apps", {})}
+    reference = {"legacy": DEFAULT_LEGACY_APP, "new": DEFAULT_NEW_APP}
+    raw["apps"] = {**reference, **raw.get("apps", {})}
     run_router(raw, {}, host, port)
 
 

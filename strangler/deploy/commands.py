@@ -102,7 +102,7 @@ def router_spec(
     up: UpSettings,
     config_path: Path,
     unleash: UnleashPlan | None,
-    apps: tuple[str, str] = (DEFAULT_LEGACY_APP, DEFAULT_NEW_APP),
+    apps: tuple[str, str],
 ) -> ProcessSpec:
     """``apps``: the two import strings the router builds its route table from, the same
     that gunicorn and uvicorn serve."""
