@@ -38,6 +38,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from rollout.errors import WindowError
+from rollout.pg import LazyConnection, first_line
 
 log = logging.getLogger(__name__)
 
@@ -211,14 +212,13 @@ class WindowStore:
         retention: timedelta = timedelta(hours=6),
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._url = database_url
-        self.process_id = process_id or _process_id()
+        self.process_id = process_id or new_process_id()
         self.flush_interval = flush_interval
         self.retention = retention
         self.clock = clock
         self._pending: dict[_Key, _Tally] = {}
         self._lock = threading.Lock()
-        self._conn: psycopg2.extensions.connection | None = None
+        self._conn = LazyConnection(database_url, "strangler-windows")
         self._db_lock = threading.Lock()  # one connection, used by flusher and readers
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -276,10 +276,7 @@ class WindowStore:
 
     def close(self) -> None:
         with self._db_lock:
-            if self._conn is not None:
-                with contextlib.suppress(psycopg2.Error):
-                    self._conn.close()
-                self._conn = None
+            self._conn.drop()
 
     def _run(self) -> None:
         while not self._stopping.wait(self.flush_interval):
@@ -373,28 +370,13 @@ class WindowStore:
     def _execute(self, action: Callable[[Any], None]) -> None:
         with self._db_lock:
             try:
-                conn = self._connection()
-                with conn.cursor() as cur:
+                with self._conn.get().cursor() as cur:
                     action(cur)
             except psycopg2.Error as exc:
-                self._drop_connection()
+                self._conn.drop()
                 raise WindowError(
-                    f"route_windows: {type(exc).__name__}: {_first_line(exc)}"
+                    f"route_windows: {type(exc).__name__}: {first_line(exc)}"
                 ) from exc
-
-    def _connection(self) -> psycopg2.extensions.connection:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg2.connect(
-                self._url, connect_timeout=5, application_name="strangler-windows"
-            )
-            self._conn.autocommit = True
-        return self._conn
-
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg2.Error):
-                self._conn.close()
-        self._conn = None
 
 
 def _stats_from_row(row: tuple[Any, ...]) -> WindowStats:
@@ -429,10 +411,6 @@ def _merge_bounds(stats: Iterable[WindowStats]) -> list[WindowStats]:
     return list(merged.values())
 
 
-def _process_id() -> str:
+def new_process_id() -> str:
+    """Host, pid and a random tail: unique across restarts that reuse a pid."""
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -37,6 +37,7 @@ ENV_NAMES = {
     "STRANGLER_SHADOW_MAX_INFLIGHT": "shadow_max_inflight",
     "SECRET_KEY": "secret_key",
     "DATABASE_URL": "database_url",
+    "STRANGLER_COUNTERS_URL": "counters_url",
 }
 
 
@@ -67,6 +68,9 @@ class Settings:
     circuit_reset_seconds: float = 30.0
     # The apps' database: API key -> owner for sticky canaries, and the parity ledger.
     database_url: str = ""
+    # Where router processes share their counters: "" for database_url's PostgreSQL, or a
+    # redis:// URL (rollout.fleet).
+    counters_url: str = ""
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared

@@ -48,6 +48,8 @@ def attach_dashboard(
         flag_health=lambda: flag_health(router),
         coverage=coverage,
     )
+    if router.fleet is not None:
+        sources.totals = router.fleet.publisher.store.totals
     url = router.settings.database_url
     if url:
         _attach_database_sources(router, sources, url)

@@ -34,6 +34,7 @@ from router_proxy.errors import (
     send_json,
     send_rejection,
 )
+from router_proxy.fleet import FleetLink
 from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
 from router_proxy.new_docs import NewAppDocs
@@ -88,6 +89,7 @@ class RouterApp:
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
         self.new_docs: NewAppDocs | None = None  # /_strangler/new/docs and the like
+        self.fleet: FleetLink | None = None  # fleet-wide counters (router_proxy.fleet)
         self.inflight = 0  # client requests being served now (the shadow's admission reads it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

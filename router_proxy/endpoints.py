@@ -3,9 +3,11 @@
 - ``healthz``: 200 while the process serves; says where the flags come from (A9: a flag
   outage degrades the flags, not the router, so it stays 200);
 - ``readyz``: 200 when both backends are ready, else 503; flag health included;
-- ``status``: per route, the flag (mode, percent, shadow sample) and this process's
-  counters (requests per backend, comparisons, mismatches, shadow drops), as JSON for
-  ``strangler status``;
+- ``status``: per route, the flag (mode, percent, shadow sample) and the counters
+  (requests per backend, comparisons, mismatches, shadow drops) summed over every router
+  process (``"counters": "fleet"``; this process's own when no fleet store is set up or
+  it fails: ``"process"`` with ``fleet_error``), as JSON for ``strangler status``;
+  ``?per_process=1`` adds each process's own;
 - ``new/docs``, ``new/redoc``, ``new/openapi.json``: the new app's generated docs
   (``router_proxy.new_docs``), moved off the paths legacy owns;
 - anything else: the dashboard (``rollout.dashboard``) when one is mounted, else 404.
@@ -19,7 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
+from rollout.errors import FleetError
+from rollout.fleet import ProcessCounts, summed
 from rollout.types import RouteFlag, Snapshot
 from router_proxy.errors import error_body, render_json, send_json
 from router_proxy.stats import RouteCounters
@@ -45,7 +50,11 @@ async def own_endpoint(router: RouterApp, scope: Scope, receive: Receive, send: 
         }
         await send_json(send, status, render_json(payload), [SERVED_BY])
     elif path == "/_strangler/status":
-        await send_json(send, 200, render_json(status_payload(router)), [SERVED_BY])
+        per_process = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(
+            "per_process", [""]
+        )[0] not in ("", "0", "false")
+        payload = await status_payload(router, per_process)
+        await send_json(send, 200, render_json(payload), [SERVED_BY])
     elif path == "/_strangler/metrics":
         from router_proxy.metrics import send_metrics
 
@@ -70,13 +79,35 @@ def _health(router: RouterApp) -> dict[str, Any]:
     return {"flags": flag_health(router), "status": "ok"}
 
 
-def status_payload(router: RouterApp) -> dict[str, Any]:
+async def status_payload(router: RouterApp, per_process: bool = False) -> dict[str, Any]:
     snapshot: Snapshot = router.provider.snapshot()
-    return {
-        "kill_switch": snapshot.kill_switch,
-        "flags": flag_health(router),
-        "routes": route_rows(snapshot.routes, router.stats.routes),
+    payload: dict[str, Any] = {"kill_switch": snapshot.kill_switch, "flags": flag_health(router)}
+    counters: Mapping[str, RouteCounters] = router.stats.routes
+    payload["counters"] = "process"
+    if router.fleet is not None:
+        payload["process_id"] = router.fleet.process_id
+        try:
+            if per_process:
+                processes = await router.fleet.per_process()
+                payload["processes"] = [_process_row(p) for p in processes]
+                totals = summed(processes)
+            else:
+                totals = await router.fleet.totals()
+        except FleetError as exc:
+            payload["fleet_error"] = str(exc)
+        else:
+            counters = {key: RouteCounters.from_flat(named) for key, named in totals.items()}
+            payload["counters"] = "fleet"
+    payload["routes"] = route_rows(snapshot.routes, counters)
+    return payload
+
+
+def _process_row(process: ProcessCounts) -> dict[str, Any]:
+    seen = process.seen_at.isoformat() if process.seen_at is not None else None
+    routes = {
+        key: RouteCounters.from_flat(named).as_json() for key, named in process.routes.items()
     }
+    return {"process_id": process.process_id, "seen_at": seen, "routes": routes}
 
 
 def route_rows(

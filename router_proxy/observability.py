@@ -2,6 +2,8 @@
 when ``strangler.toml`` has ``[rollout."KEY"]`` steps, the guard.
 
 - metrics: always (``/_strangler/metrics``), gauges sampled once a second;
+- fleet: with ``DATABASE_URL`` (or ``counters_url``), this process's counters published for
+  the fleet-wide totals of ``/_strangler/status`` (``router_proxy.fleet``);
 - windows: with ``DATABASE_URL``, this process's tallies flushed to ``route_windows``;
 - guard: with windows, rollout steps and a writable flag provider (embedded, or Unleash
   with ``UNLEASH_ADMIN_TOKEN``); every process runs one, an advisory lock lets one act.
@@ -22,13 +24,15 @@ from typing import Any
 from rollout.audit import AuditLog
 from rollout.control import RolloutControl
 from rollout.errors import PlanError
+from rollout.fleet import FleetPublisher, open_fleet
 from rollout.guard_runner import GuardRunner
 from rollout.guard_state import GuardStateStore
 from rollout.providers.audited import AuditedWriter
 from rollout.providers.settings import flag_settings, flag_writer
 from rollout.steps import guard_interval, parse_rollout
-from rollout.windows import WindowStore
+from rollout.windows import WindowStore, new_process_id
 from router_proxy.dispatch import RouterApp
+from router_proxy.fleet import FleetLink
 from router_proxy.metrics import PrometheusSink, mark_process_dead, sample_forever
 
 log = logging.getLogger(__name__)
@@ -41,10 +45,12 @@ def attach_observability(
     plans = parse_rollout(raw)
     interval = guard_interval(raw)
     attach_metrics(router)
+    process_id = new_process_id()  # one name in route_windows and in the fleet counters
+    attach_fleet(router, process_id)
     url = router.settings.database_url
     if not url:
         return None
-    windows = attach_windows(router, url)
+    windows = attach_windows(router, url, process_id)
     if not plans:
         return None
     try:
@@ -79,8 +85,25 @@ def attach_metrics(router: RouterApp) -> None:
     router.closers.append(stop)
 
 
-def attach_windows(router: RouterApp, database_url: str) -> WindowStore:
-    windows = WindowStore(database_url)
+def attach_fleet(
+    router: RouterApp, process_id: str | None = None, interval: float = 2.0
+) -> FleetLink | None:
+    """``interval``: seconds between publishes, so how far behind the other processes'
+    share of the totals can be."""
+    store = open_fleet(router.settings.counters_url, router.settings.database_url)
+    if store is None:
+        return None
+    publisher = FleetPublisher(store, process_id)
+    link = router.fleet = FleetLink(router.stats, publisher, interval)
+    router.starters.append(link.start)
+    router.closers.append(link.close)
+    return link
+
+
+def attach_windows(
+    router: RouterApp, database_url: str, process_id: str | None = None
+) -> WindowStore:
+    windows = WindowStore(database_url, process_id=process_id)
     router.stats.sinks.append(windows)
     _run_in_thread(router, windows.start, windows.stop)
     return windows

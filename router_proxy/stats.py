@@ -2,8 +2,8 @@
 (traffic windows, Prometheus metrics) that hear about every event.
 
 Only the event loop writes them (shadow work in threads hands its result back first), so
-plain integers need no lock. ``strangler status`` reads them through
-``/_strangler/status``; they count this router process only and start at zero. Sinks
+plain integers need no lock. They count this router process only and start at zero;
+``router_proxy.fleet`` publishes them so ``/_strangler/status`` can show the fleet's sum. Sinks
 (``rollout.windows.WindowStore``, ``router_proxy.metrics.PrometheusSink``) must be cheap:
 they run on the request path.
 
@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,6 +59,33 @@ class RouteCounters:
             "compare_errors": self.compare_errors,
             "ledger_errors": self.ledger_errors,
         }
+
+    def flat(self) -> dict[str, int]:
+        """As fleet counter names (``requests.new``, ``drops.busy``, ...), zeros left out.
+
+        >>> RouteCounters(requests=Counter(new=2), mismatches=1).flat()
+        {'requests.new': 2, 'mismatches': 1}
+        """
+        named = {f"requests.{backend}": n for backend, n in self.requests.items()}
+        named.update((name, getattr(self, name)) for name in _PLAIN)
+        named.update((f"drops.{reason}", n) for reason, n in self.drops.items())
+        return {name: n for name, n in named.items() if n}
+
+    @classmethod
+    def from_flat(cls, named: Mapping[str, int]) -> RouteCounters:
+        counters = cls()
+        for name, n in named.items():
+            group, _, member = name.partition(".")
+            if group == "requests" and member:
+                counters.requests[member] += n
+            elif group == "drops" and member:
+                counters.drops[member] += n
+            elif name in _PLAIN:
+                setattr(counters, name, getattr(counters, name) + n)
+        return counters
+
+
+_PLAIN = ("comparisons", "mismatches", "skipped_writes", "compare_errors", "ledger_errors")
 
 
 class RouterStats:
@@ -107,3 +135,11 @@ class RouterStats:
 
     def as_json(self) -> dict[str, dict[str, Any]]:
         return {key: counters.as_json() for key, counters in sorted(self.routes.items())}
+
+    def flat(self) -> dict[tuple[str, str], int]:
+        """(route key, counter name) -> value: what ``rollout.fleet`` publishes."""
+        return {
+            (key, name): n
+            for key, counters in self.routes.items()
+            for name, n in counters.flat().items()
+        }

@@ -1,6 +1,7 @@
-"""The overview table: one row per route, its flag, and both backends side by side.
+"""The overview table: one row per route, its flag, and both backends side by side; and
+the fleet's totals since the first router started.
 
-Pure: flags, traffic windows and coverage in, rows out.
+Pure: flags, traffic windows, coverage and counters in, rows out.
 
 Example:
     >>> from rollout.types import Snapshot
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rollout.dashboard.sources import CoverageCell
+from rollout.fleet.store import Counts
 from rollout.naming import route_flag_name
 from rollout.types import Snapshot
 from rollout.windows import WindowStats, totals
@@ -77,6 +79,35 @@ def _row(
         new=summed.get("new") or WindowStats(key, "new", _EPOCH),
         coverage=cell,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TotalRow:
+    key: str
+    legacy: int
+    new: int
+    comparisons: int
+    mismatches: int
+    drops: int
+
+
+def total_rows(counts: Counts) -> list[TotalRow]:
+    """One row per route from fleet counters (``rollout.fleet``), sorted by path.
+
+    >>> total_rows({"GET /x": {"requests.new": 3, "drops.busy": 2}})[0]
+    TotalRow(key='GET /x', legacy=0, new=3, comparisons=0, mismatches=0, drops=2)
+    """
+    return [
+        TotalRow(
+            key=key,
+            legacy=named.get("requests.legacy", 0),
+            new=named.get("requests.new", 0),
+            comparisons=named.get("comparisons", 0),
+            mismatches=named.get("mismatches", 0),
+            drops=sum(n for name, n in named.items() if name.startswith("drops.")),
+        )
+        for key, named in sorted(counts.items(), key=lambda item: _path_first(item[0]))
+    ]
 
 
 def error_rate(stats: WindowStats) -> float | None:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from rollout.dashboard.charts import latency_chart, share_chart
 from rollout.dashboard.context import DashboardContext
-from rollout.dashboard.overview import error_rate, overview_rows
+from rollout.dashboard.overview import error_rate, overview_rows, total_rows
 from rollout.errors import RolloutError, RouteKeyError
 from rollout.naming import route_key_for_flag
 from rollout.types import Mode
@@ -41,6 +41,7 @@ async def overview(request: Request) -> Response:
     minutes = ctx.settings.minutes
     windows = await _read(notices, "traffic", sources.traffic, lambda s: s.recent(None, minutes))
     coverage = await _read(notices, "coverage", sources.coverage, lambda c: c())
+    totals = await _read(notices, "fleet counters", sources.totals, lambda t: t())
     snapshot = sources.snapshot()
     values = {
         "principal": principal,
@@ -49,6 +50,7 @@ async def overview(request: Request) -> Response:
         "flag_health": sources.flag_health(),
         "minutes": minutes,
         "has_coverage": coverage is not None,
+        "totals": None if totals is None else total_rows(totals),
         "mismatches": await _read(notices, "ledger", sources.mismatches, lambda m: m.latest(10)),
         "audit": await _read(notices, "audit", sources.audit, lambda a: a.recent(20)),
         "rollouts": await _read(notices, "rollout", sources.rollouts, lambda r: r.rows()),

@@ -1,7 +1,7 @@
 """Everything the dashboard reads and writes, handed in by whoever mounts it.
 
 The dashboard imports no router code: the router (or a test) passes plain callables and
-small objects. ``traffic``, ``mismatches``, ``coverage`` and ``changes`` are optional:
+small objects. ``traffic``, ``mismatches``, ``coverage``, ``totals`` and ``changes`` are optional:
 without them the page says what is missing instead of failing.
 
 Example:
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
 from rollout.dashboard.rollouts import DashboardRollouts
+from rollout.fleet.store import Counts
 from rollout.types import Snapshot
 from rollout.windows import WindowStats
 
@@ -54,3 +55,5 @@ class DashboardSources:
     mismatches: MismatchReader | None = None
     coverage: Callable[[], Mapping[str, CoverageCell]] | None = None
     rollouts: DashboardRollouts | None = None  # the [rollout."KEY"] plans and their buttons
+    # Counters summed over every router process since the first started (rollout.fleet).
+    totals: Callable[[], Counts] | None = None

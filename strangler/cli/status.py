@@ -1,9 +1,13 @@
 """``strangler status``: per route, the mode and percent the routers serve, requests per
-backend, shadow comparisons, mismatches and drops, from each router's
-``/_strangler/status`` (counters are per process; several ``--url`` are summed).
+backend, shadow comparisons, mismatches and drops, from a router's ``/_strangler/status``.
+
+A router with a fleet store (``DATABASE_URL``, or ``counters_url``) answers with the sum
+over every router process, so one ``--url`` is enough; routers without one count only
+themselves, and several such ``--url`` are summed. ``--per-process`` shows each
+process's own as well (``retired``: routers that stopped).
 
 Example:
-    strangler status --url http://127.0.0.1:8000 --json
+    strangler status --url http://127.0.0.1:8000 --per-process
 """
 
 from __future__ import annotations
@@ -25,22 +29,28 @@ COUNTERS = ("comparisons", "mismatches", "skipped_writes", "compare_errors", "le
 def status(
     url: list[str] = URL_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    per_process: bool = typer.Option(
+        False, "--per-process", help="Also show each router process's own counters."
+    ),
 ) -> None:
     """Show per-route rollout state and shadow results from running routers."""
-    payloads = [_fetch(base) for base in url]
+    payloads = [_fetch(base, per_process) for base in url]
     merged = merge(payloads)
     if as_json:
         typer.echo(json.dumps(merged, indent=2, sort_keys=True))
-    else:
-        _print_table(merged)
+        return
+    _print_table(merged)
+    if per_process:
+        _print_processes(merged.get("processes", []))
 
 
-def _fetch(base: str) -> dict[str, Any]:
+def _fetch(base: str, per_process: bool) -> dict[str, Any]:
     import httpx
 
     target = base.rstrip("/") + "/_strangler/status"
     try:
-        response = httpx.get(target, timeout=5.0)
+        params = {"per_process": "1"} if per_process else {}
+        response = httpx.get(target, params=params, timeout=5.0)
         response.raise_for_status()
         payload: dict[str, Any] = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -50,9 +60,15 @@ def _fetch(base: str) -> dict[str, Any]:
 
 
 def merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    """Flags from the first router (all read the same source), counters summed."""
+    """Flags from the first router (all read the same source). Counters: one fleet total
+    (every fleet router answers the same sum) plus each router that counts only itself."""
+    fleet = [p for p in payloads if p.get("counters") == "fleet"]
+    # A router of the fleet whose store failed is already in the fleet's sum.
+    alone = [
+        p for p in payloads if p.get("counters") != "fleet" and not (fleet and "process_id" in p)
+    ]
     rows: dict[str, dict[str, Any]] = {}
-    for payload in payloads:
+    for payload in fleet[:1] + alone:
         for row in payload.get("routes", []):
             into = rows.setdefault(row["route"], _empty_row(row))
             into["requests"] = dict(Counter(into["requests"]) + Counter(row.get("requests", {})))
@@ -60,12 +76,19 @@ def merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
             for name in COUNTERS:
                 into[name] += int(row.get(name, 0))
     first = payloads[0] if payloads else {}
-    return {
+    merged: dict[str, Any] = {
         "routers": len(payloads),
+        "counters": "fleet" if fleet else "process",
         "kill_switch": any(p.get("kill_switch", False) for p in payloads),
         "flags": first.get("flags", {}),
         "routes": [rows[key] for key in sorted(rows)],
     }
+    errors = sorted({p["fleet_error"] for p in payloads if "fleet_error" in p})
+    if errors:
+        merged["fleet_errors"] = errors
+    if any("processes" in p for p in payloads):
+        merged["processes"] = (fleet[0] if fleet else first).get("processes", [])
+    return merged
 
 
 def _empty_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +103,9 @@ def _print_table(merged: dict[str, Any]) -> None:
     from rich.table import Table
 
     flags = merged["flags"]
+    counted = "every router process" if merged["counters"] == "fleet" else "per process, summed"
     title = (
-        f"{merged['routers']} router(s); flags: {flags.get('provider', '?')}"
+        f"{merged['routers']} router(s), counters: {counted}; flags: {flags.get('provider', '?')}"
         f" ({flags.get('state', '?')}); kill switch: {'ON' if merged['kill_switch'] else 'off'}"
     )
     table = Table(title=title)
@@ -101,4 +125,31 @@ def _print_table(merged: dict[str, Any]) -> None:
             str(row["mismatches"]),
             str(sum(row["drops"].values())),
         )
+    console = Console()
+    console.print(table)
+    for error in merged.get("fleet_errors", []):
+        console.print(f"[yellow]fleet counters unavailable:[/] {error}")
+
+
+def _print_processes(processes: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="per router process")
+    for column in ("process", "last seen", "route", "legacy", "new", "compared", "mismatches",
+                   "drops"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for process in processes:
+        for key, row in sorted(process["routes"].items()):
+            requests = row["requests"]
+            table.add_row(
+                process["process_id"],
+                process.get("seen_at") or "(stopped)",
+                key,
+                str(requests.get("legacy", 0)),
+                str(requests.get("new", 0)),
+                str(row["comparisons"]),
+                str(row["mismatches"]),
+                str(sum(row["drops"].values())),
+            )
     Console().print(table)

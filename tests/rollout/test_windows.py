@@ -96,7 +96,7 @@ def test_a_failed_flush_keeps_its_tallies(observed_db, clock):
 
     with pytest.raises(WindowError):
         store.flush()
-    store._url = observed_db.url  # the database is back
+    store._conn.url = observed_db.url  # the database is back
     assert store.flush() == 1
     assert totals(store.recent(ROUTE, minutes=1))["new"].requests == 1
     store.close()

@@ -4,7 +4,7 @@ without import strings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +51,10 @@ def running_router(
     new_object: Any,
     provider: FlagProvider,
     rules: Mapping[str, CompareRules] | None = None,
+    attach: Callable[[RouterApp], object] | None = None,
     **overrides: Any,
 ) -> Iterator[RunningRouter]:
+    """``attach``: called with the built router before it starts (e.g. ``attach_fleet``)."""
     # Apps given as objects: no second process can import them, so the loop runs copies
     # unless a test names importable apps and asks for the worker process.
     given = {
@@ -66,5 +68,7 @@ def running_router(
     legacy, new = LegacyInProcess(legacy_object, settings), NewInProcess(new_object)
     app = RouterApp(table, provider, legacy, new, settings)
     shadow = attach_rollout(app, settings, rules or {})
+    if attach is not None:
+        attach(app)
     with uvicorn_thread(app) as server:
         yield RunningRouter(server.port, app, shadow)

@@ -36,17 +36,21 @@ class DashboardRouter:
         return httpx.Client(base_url=self.url, timeout=10)
 
     def login(self, name: str = "alice") -> tuple[httpx.Client, str]:
-        """A client with a logged-in session, and that session's CSRF token."""
-        client = self.client()
-        first = client.get("/_strangler/login")
-        answer = client.post(
-            "/_strangler/login",
-            data={"username": name, "password": TOKEN, "csrf_token": csrf_of(first.text)},
-        )
-        assert answer.status_code == 303, answer.text
-        page = client.get("/_strangler/")
-        assert page.status_code == 200
-        return client, csrf_of(page.text)
+        return login(self.url, name)
+
+
+def login(url: str, name: str = "alice") -> tuple[httpx.Client, str]:
+    """A client of the dashboard at ``url`` with a logged-in session, and its CSRF token."""
+    client = httpx.Client(base_url=url, timeout=10)
+    first = client.get("/_strangler/login")
+    answer = client.post(
+        "/_strangler/login",
+        data={"username": name, "password": TOKEN, "csrf_token": csrf_of(first.text)},
+    )
+    assert answer.status_code == 303, answer.text
+    page = client.get("/_strangler/")
+    assert page.status_code == 200
+    return client, csrf_of(page.text)
 
 
 def csrf_of(html: str) -> str:

@@ -1,0 +1,48 @@
+"""The overview shows the fleet's totals: this router's requests plus those another
+router process published to the same database."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from rollout.fleet import FleetPublisher, PostgresFleetStore
+from rollout.plan import parse_plan
+from rollout.providers.static import StaticProvider
+from router_proxy.dashboard_mount import attach_dashboard
+from router_proxy.observability import attach_fleet
+from tests.conftest import TEST_SECRET_KEY
+from tests.fixtures.rollout import wait_until
+from tests.rollout.dashboard.conftest import TOKEN, login
+from tests.router_proxy.apps import shadow_apps
+from tests.router_proxy.rollout_router import running_router
+
+KEY = "GET /shadowed/{case}"
+
+
+def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
+    other = FleetPublisher(PostgresFleetStore(fleet_db.url), "other-host:7:aa")
+    other.publish({(KEY, "requests.legacy"): 40, (KEY, "requests.new"): 2})
+    provider = StaticProvider(parse_plan({"routes": {KEY: {"mode": "shadow"}}}))
+    with ExitStack() as stack:
+        running = stack.enter_context(
+            running_router(
+                shadow_apps.legacy,
+                shadow_apps.new,
+                provider,
+                attach=lambda app: attach_fleet(app, interval=0.2),
+                database_url=fleet_db.url,
+            )
+        )
+        env = {"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN}
+        attach_dashboard(running.app, {}, env)
+        for _ in range(3):
+            running.get("/shadowed/ok")
+        client, _ = login(running.url)
+
+        def legacy_total() -> str:
+            page = client.get("/_strangler/").text
+            table = page.split('id="totals"', 1)[1].split("</table>", 1)[0]
+            return table.split('class="num total-legacy">', 1)[1].split("<", 1)[0]
+
+        wait_until(lambda: legacy_total() == "43")
+    other.store.close()
