@@ -245,6 +245,10 @@ class WindowStore:
         with self._lock:
             self._tally(route_key, backend).drops += 1
 
+    def fallback(self, route_key: str, reason: str) -> None:
+        """A fallback arrives as the new side's failed ``request`` (status 0 or 5xx): that is
+        what the guard's error rate needs; reasons are the metrics' and the counters'."""
+
     def rejection(self, reason: str) -> None:
         """Rejections are counted as the 503s they answer with, in ``request``."""
 

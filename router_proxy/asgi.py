@@ -61,6 +61,7 @@ def build_router(
     from rollout.providers.factory import build_provider
     from rollout.providers.settings import flag_settings
     from router_proxy.dashboard_mount import attach_dashboard
+    from router_proxy.fallback import load_fallback
     from router_proxy.observability import attach_observability
     from router_proxy.wiring import attach_rollout
 
@@ -69,6 +70,7 @@ def build_router(
     flag_config = flag_settings(raw, env, flags)
     provider = build_provider(flag_config, raw, settings.database_url or None)
     router = build_app(settings, provider)
+    router.fallback = load_fallback(raw)
     attach_rollout(router, settings, rules, flag_config.refresh_interval)
     attach_observability(router, raw, env, flags)
     attach_dashboard(router, raw, env, flags, coverage)

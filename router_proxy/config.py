@@ -62,6 +62,9 @@ class Settings:
     secret_key: str = ""
     session_cookie: str = "session"
     connect_timeout: float = 2.0
+    # The new side's time to start answering a request that may fall back to legacy
+    # (router_proxy.fallback); past it, legacy answers.
+    fallback_timeout: float = 5.0
     read_timeout: float = 30.0
     upstream_pool_size: int = 100
     circuit_failures: int = 5

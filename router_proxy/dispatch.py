@@ -23,7 +23,7 @@ from rollout.providers.base import FlagProvider
 from rollout.types import Backend, Decision, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.body import RequestBody
-from router_proxy.capture import Captured, ResponseRecorder, buffer_request_body
+from router_proxy.capture import Captured, ResponseRecorder, buffer_request_body, replay_body
 from router_proxy.config import Settings
 from router_proxy.context import CallerReader
 from router_proxy.endpoints import own_endpoint
@@ -34,6 +34,7 @@ from router_proxy.errors import (
     send_json,
     send_rejection,
 )
+from router_proxy.fallback import FALLBACK_HEADER, FallbackRules, FellBack, may_fall_back, try_new
 from router_proxy.fleet import FleetLink
 from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
@@ -75,6 +76,7 @@ class RouterApp:
         shadow_hook: ShadowHook | None = None,
         owners: OwnerDirectory | None = None,
         stats: RouterStats | None = None,
+        fallback: FallbackRules | None = None,
     ) -> None:
         self.table = table
         self.provider = provider
@@ -84,6 +86,7 @@ class RouterApp:
         self.shadow_hook = shadow_hook
         self.owners = owners
         self.stats = stats or RouterStats()
+        self.fallback = fallback or FallbackRules()  # [fallback]: who may fail over to legacy
         self.access = AccessLog(settings.access_log)
         self.starters: list[Callable[[], Awaitable[None]]] = []  # run at lifespan startup
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
@@ -161,6 +164,7 @@ class _Exchange:
         self.started = False
         self.shadow_body: bytes | None = None
         self.recorder: ResponseRecorder | None = None
+        self.fell_back: FellBack | None = None  # the new side failed; legacy answered
 
     async def run(self) -> None:
         began = time.perf_counter()
@@ -173,19 +177,20 @@ class _Exchange:
             self.request_id = inbound.request_id.encode()
             route = self.router.route_for(self.scope)
             decision = await self.router.decide(route, inbound)
-            await self._serve(inbound, decision)
+            await self._serve(inbound, decision, route)
         except RequestRejected as rejected:
             await self._reject(rejected)
         finally:
             self.router.inflight -= 1
             seconds = time.perf_counter() - began
             backend = self.served_by.decode()
-            if self.router.access.wanted(self.status):
+            if self.router.access.wanted(self.status, failed=self.fell_back is not None):
                 self._log(route, decision, backend, seconds)
             if route is not None:
                 self.router.stats.served(route.key, backend, self.status, seconds)
         hook = self.router.shadow_hook
-        if hook is not None and inbound is not None and decision.shadow is not None:
+        shadowed = decision.shadow is not None and self.fell_back is None
+        if hook is not None and inbound is not None and shadowed:
             response = self.recorder.captured if self.recorder else None
             served = Served(
                 inbound.request_id,
@@ -199,7 +204,7 @@ class _Exchange:
             )
             await hook(served)
 
-    async def _serve(self, inbound: Inbound, decision: Decision) -> None:
+    async def _serve(self, inbound: Inbound, decision: Decision, route: RouteInfo | None) -> None:
         settings = self.router.settings
         length = inbound.content_length
         if length is not None and length > settings.max_body_bytes:
@@ -213,7 +218,10 @@ class _Exchange:
             send: Send = self._send
             if decision.shadow is not None and self.router.shadow_hook is not None:
                 send = await self._capture(inbound, body)
-            await self.router.backends[decision.primary].handle(inbound.scope, body, send)
+            if decision.primary is Backend.NEW and route is not None and self._may_fall_back(route):
+                await self._serve_new_or_legacy(inbound, route, body, send)
+            else:
+                await self.router.backends[decision.primary].handle(inbound.scope, body, send)
         except RequestRejected:
             raise
         except Exception as exc:
@@ -225,6 +233,32 @@ class _Exchange:
             await self._reject_internal()
         finally:
             body.close()
+
+    def _may_fall_back(self, route: RouteInfo) -> bool:
+        scope = self.scope
+        return may_fall_back(route, scope["method"], scope["headers"], self.router.fallback)
+
+    async def _serve_new_or_legacy(
+        self, inbound: Inbound, route: RouteInfo, body: RequestBody, send: Send
+    ) -> None:
+        """The new side first; legacy, with the same request, if it fails before answering."""
+        settings = self.router.settings
+        began = time.perf_counter()
+        # Read whole now (it is within max_body_bytes) so that legacy can be given it too.
+        data = await buffer_request_body(body, inbound.content_length, settings.max_body_bytes)
+        new, legacy = self.router.backends[Backend.NEW], self.router.backends[Backend.LEGACY]
+        # The new app may add its own keys to the scope it is given; legacy gets the original.
+        fell = await try_new(new, dict(inbound.scope), body, send, settings.fallback_timeout)
+        if fell is None:
+            return
+        self.fell_back = fell
+        stats = self.router.stats
+        # The guard reads this as a failed request of the new side (status 0: no answer).
+        stats.served(route.key, Backend.NEW.value, fell.status, time.perf_counter() - began)
+        stats.fell_back(route.key, fell.reason)
+        self.served_by = Backend.LEGACY.value.encode()
+        replayed = data or b""
+        await legacy.handle(inbound.scope, replay_body(replayed, max(len(replayed), 1)), send)
 
     async def _capture(self, inbound: Inbound, body: RequestBody) -> Send:
         """Keep the body and the primary's response for the shadow's comparison."""
@@ -239,6 +273,8 @@ class _Exchange:
             self.status = message["status"]
             headers = list(message.get("headers", ()))
             headers.append((SERVED_BY, self.served_by))
+            if self.fell_back is not None:
+                headers.append((FALLBACK_HEADER, self.fell_back.reason.encode()))
             if not any(name.lower() == b"x-request-id" for name, _ in headers):
                 headers.append((b"x-request-id", self.request_id))
             message = {**message, "headers": headers}
@@ -275,6 +311,7 @@ class _Exchange:
                 "status": self.status,
                 "reason": decision.reason,
                 "duration_ms": round(seconds * 1000, 2),
+                **({"fallback": self.fell_back.reason} if self.fell_back else {}),
             }
         )
 

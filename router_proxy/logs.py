@@ -53,10 +53,11 @@ class AccessLog:
         self._second = -1
         self._second_text = ""
 
-    def wanted(self, status: int) -> bool:
+    def wanted(self, status: int, failed: bool = False) -> bool:
+        """``failed``: a backend failed even though the client was answered (a fallback)."""
         if self.mode == "all":
             return self._stdlib.isEnabledFor(logging.INFO)
-        if self.mode == "errors" and (status >= 500 or status == 0):
+        if self.mode == "errors" and (status >= 500 or status == 0 or failed):
             return self._stdlib.isEnabledFor(logging.INFO)
         return False
 

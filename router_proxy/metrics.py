@@ -67,6 +67,11 @@ DROPS = Counter(
     "Shadow copies not compared (busy, cap, timeout, body_cap, error).",
     ["route", "backend", "reason"],
 )
+FALLBACKS = Counter(
+    "strangler_fallback",
+    "Requests the new side failed (5xx, timeout, unavailable, error) that legacy answered.",
+    ["route", "reason"],
+)
 REJECTIONS = Counter(
     "strangler_rejections",
     "Requests the router answered itself (PoolSaturated: legacy busy).",
@@ -127,6 +132,9 @@ class PrometheusSink:
 
     def drop(self, route_key: str, backend: str, reason: str) -> None:
         DROPS.labels(route_key, backend, reason).inc()
+
+    def fallback(self, route_key: str, reason: str) -> None:
+        FALLBACKS.labels(route_key, reason).inc()
 
     def rejection(self, reason: str) -> None:
         REJECTIONS.labels(reason).inc()

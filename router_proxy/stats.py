@@ -36,6 +36,8 @@ class StatsSink(Protocol):
 
     def drop(self, route_key: str, backend: str, reason: str) -> None: ...
 
+    def fallback(self, route_key: str, reason: str) -> None: ...
+
     def rejection(self, reason: str) -> None: ...
 
 
@@ -46,6 +48,7 @@ class RouteCounters:
     mismatches: int = 0
     skipped_writes: int = 0  # shadow writes not sent (no sandbox): A8
     drops: Counter[str] = field(default_factory=Counter)  # by DROP_REASONS
+    fallbacks: Counter[str] = field(default_factory=Counter)  # by router_proxy.fallback.REASONS
     compare_errors: int = 0
     ledger_errors: int = 0
 
@@ -56,6 +59,7 @@ class RouteCounters:
             "mismatches": self.mismatches,
             "skipped_writes": self.skipped_writes,
             "drops": {reason: self.drops[reason] for reason in DROP_REASONS},
+            "fallbacks": dict(self.fallbacks),
             "compare_errors": self.compare_errors,
             "ledger_errors": self.ledger_errors,
         }
@@ -69,6 +73,7 @@ class RouteCounters:
         named = {f"requests.{backend}": n for backend, n in self.requests.items()}
         named.update((name, getattr(self, name)) for name in _PLAIN)
         named.update((f"drops.{reason}", n) for reason, n in self.drops.items())
+        named.update((f"fallbacks.{reason}", n) for reason, n in self.fallbacks.items())
         return {name: n for name, n in named.items() if n}
 
     @classmethod
@@ -80,6 +85,8 @@ class RouteCounters:
                 counters.requests[member] += n
             elif group == "drops" and member:
                 counters.drops[member] += n
+            elif group == "fallbacks" and member:
+                counters.fallbacks[member] += n
             elif name in _PLAIN:
                 setattr(counters, name, getattr(counters, name) + n)
         return counters
@@ -118,6 +125,12 @@ class RouterStats:
         for sink in self.sinks:
             for _ in range(n):
                 sink.drop(route_key, backend, reason)
+
+    def fell_back(self, route_key: str, reason: str) -> None:
+        """The new side failed this request and legacy answered it (router_proxy.fallback)."""
+        self.counters(route_key).fallbacks[reason] += 1
+        for sink in self.sinks:
+            sink.fallback(route_key, reason)
 
     def skipped_write(self, route_key: str) -> None:
         self.counters(route_key).skipped_writes += 1

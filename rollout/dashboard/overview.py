@@ -89,13 +89,14 @@ class TotalRow:
     comparisons: int
     mismatches: int
     drops: int
+    fallbacks: int  # requests the new side failed that legacy answered (router_proxy.fallback)
 
 
 def total_rows(counts: Counts) -> list[TotalRow]:
     """One row per route from fleet counters (``rollout.fleet``), sorted by path.
 
     >>> total_rows({"GET /x": {"requests.new": 3, "drops.busy": 2}})[0]
-    TotalRow(key='GET /x', legacy=0, new=3, comparisons=0, mismatches=0, drops=2)
+    TotalRow(key='GET /x', legacy=0, new=3, comparisons=0, mismatches=0, drops=2, fallbacks=0)
     """
     return [
         TotalRow(
@@ -104,10 +105,15 @@ def total_rows(counts: Counts) -> list[TotalRow]:
             new=named.get("requests.new", 0),
             comparisons=named.get("comparisons", 0),
             mismatches=named.get("mismatches", 0),
-            drops=sum(n for name, n in named.items() if name.startswith("drops.")),
+            drops=_sum_of(named, "drops."),
+            fallbacks=_sum_of(named, "fallbacks."),
         )
         for key, named in sorted(counts.items(), key=lambda item: _path_first(item[0]))
     ]
+
+
+def _sum_of(named: dict[str, int], group: str) -> int:
+    return sum(n for name, n in named.items() if name.startswith(group))
 
 
 def error_rate(stats: WindowStats) -> float | None:

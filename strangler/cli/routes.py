@@ -1,4 +1,6 @@
-"""``strangler routes``: every route key, who implements it, and its current mode."""
+"""``strangler routes``: every route key, who implements it, its current mode, and where a
+request the new side fails goes (``fallback``: "legacy", "none", or "-" for a route only
+one side has; a write falls back only with an Idempotency-Key)."""
 
 from __future__ import annotations
 
@@ -38,12 +40,14 @@ def routes(
     from router_proxy.asgi import load_route_table
     from router_proxy.config import load_settings
     from router_proxy.errors import ConfigError
+    from router_proxy.fallback import load_fallback
 
     raw = read_config(config)
     try:
         settings = load_settings(raw, os.environ, {})
         table = load_route_table(settings)
         snapshot = parse_plan(raw)
+        fallback = load_fallback(raw)
     except (ConfigError, PlanError) as exc:
         fail(str(exc))
     rows = [
@@ -52,6 +56,7 @@ def routes(
             "legacy": info.in_legacy,
             "new": info.in_new,
             "mode": _mode(info, snapshot),
+            "fallback": fallback.setting(info).value if info.in_legacy and info.in_new else "-",
             "flag": info.flag_name,
         }
         for info in table
@@ -82,10 +87,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
     table = Table()
     table.add_column("route", no_wrap=True)
-    for name in ("legacy", "new", "mode"):
+    for name in ("legacy", "new", "mode", "fallback"):
         table.add_column(name)
     table.add_column("flag", no_wrap=True)
     for row in rows:
         yes_no = ["yes" if row[side] else "no" for side in ("legacy", "new")]
-        table.add_row(row["key"], *yes_no, row["mode"], row["flag"])
+        table.add_row(row["key"], *yes_no, row["mode"], row["fallback"], row["flag"])
     Console().print(table)

@@ -73,6 +73,7 @@ def merge(payloads: list[dict[str, Any]]) -> dict[str, Any]:
             into = rows.setdefault(row["route"], _empty_row(row))
             into["requests"] = dict(Counter(into["requests"]) + Counter(row.get("requests", {})))
             into["drops"] = dict(Counter(into["drops"]) + Counter(row.get("drops", {})))
+            into["fallbacks"] = dict(Counter(into["fallbacks"]) + Counter(row.get("fallbacks", {})))
             for name in COUNTERS:
                 into[name] += int(row.get(name, 0))
     first = payloads[0] if payloads else {}
@@ -95,7 +96,7 @@ def _empty_row(row: dict[str, Any]) -> dict[str, Any]:
     kept: dict[str, Any] = {
         k: row[k] for k in ("route", "mode", "percent", "shadow_sample") if k in row
     }
-    return {**kept, "requests": {}, "drops": {}, **dict.fromkeys(COUNTERS, 0)}
+    return {**kept, "requests": {}, "drops": {}, "fallbacks": {}, **dict.fromkeys(COUNTERS, 0)}
 
 
 def _print_table(merged: dict[str, Any]) -> None:
@@ -109,7 +110,8 @@ def _print_table(merged: dict[str, Any]) -> None:
         f" ({flags.get('state', '?')}); kill switch: {'ON' if merged['kill_switch'] else 'off'}"
     )
     table = Table(title=title)
-    columns = ("route", "mode", "%", "shadow %", "legacy", "new", "compared", "mismatches", "drops")
+    columns = ("route", "mode", "%", "shadow %", "legacy", "new", "fallbacks", "compared",
+               "mismatches", "drops")  # fmt: skip
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in merged["routes"]:
@@ -121,6 +123,7 @@ def _print_table(merged: dict[str, Any]) -> None:
             str(row.get("shadow_sample", 0)),
             str(requests.get("legacy", 0)),
             str(requests.get("new", 0)),
+            str(sum(row["fallbacks"].values())),
             str(row["comparisons"]),
             str(row["mismatches"]),
             str(sum(row["drops"].values())),

@@ -16,6 +16,7 @@ import pytest
 from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
 from router_proxy import build_app, load_settings
+from router_proxy.fallback import load_fallback
 from tests.router_proxy.servers import (
     FASTAPI_TARGET,
     FLASK_TARGET,
@@ -51,13 +52,15 @@ RouterFactory = Callable[..., AbstractContextManager[ThreadServer]]
 
 @pytest.fixture(scope="session")
 def make_router(direct_flask: int, direct_fastapi: int) -> RouterFactory:
-    """A router on a free port: ``make_router(mode="remote", plan=..., **settings)``."""
+    """A router on a free port: ``make_router(mode="remote", plan=..., fallback=...,
+    **settings)``; ``fallback``: the ``[fallback]`` table."""
 
     @contextmanager
     def factory(
         mode: str = "inprocess",
         plan: dict[str, Any] | None = None,
         root_path: str = "",
+        fallback: dict[str, str] | None = None,
         **overrides: Any,
     ) -> Iterator[ThreadServer]:
         chosen = {
@@ -71,7 +74,9 @@ def make_router(direct_flask: int, direct_fastapi: int) -> RouterFactory:
         }
         settings = load_settings({}, env={}, overrides=chosen)
         provider = StaticProvider(parse_plan(PLAN if plan is None else plan))
-        with uvicorn_thread(build_app(settings, provider), root_path=root_path) as server:
+        app = build_app(settings, provider)
+        app.fallback = load_fallback({"fallback": fallback or {}})  # as build_router does
+        with uvicorn_thread(app, root_path=root_path) as server:
             yield server
 
     return factory

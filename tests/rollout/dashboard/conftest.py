@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from router_proxy.dashboard_mount import attach_dashboard
+from router_proxy.dispatch import RouterApp
+from router_proxy.fallback import Fallback, FallbackRules
 from tests.conftest import TEST_SECRET_KEY, Database
 from tests.router_proxy.flag_sources import FlagSource, embedded_source
 from tests.router_proxy.rollout_router import RunningRouter, running_router
@@ -65,6 +67,12 @@ def dashboard_db(flag_db: Database) -> Database:
     return flag_db
 
 
+def _without_fallback(router: RouterApp) -> None:
+    # These tests break the new backend on purpose and watch its 500s reach the client
+    # (kill switch, guard): with reads falling back to legacy, the client would not see them.
+    router.fallback = FallbackRules(reads=Fallback.NONE)
+
+
 @pytest.fixture
 def start_dashboard(
     dashboard_db: Database, request: pytest.FixtureRequest
@@ -80,7 +88,11 @@ def start_dashboard(
             new_app = create_new(port_settings(request.node.nodeid, REDIS_URL=""))
             running = stack.enter_context(
                 running_router(
-                    create_legacy(), new_app, flags.provider(), database_url=dashboard_db.url
+                    create_legacy(),
+                    new_app,
+                    flags.provider(),
+                    attach=_without_fallback,
+                    database_url=dashboard_db.url,
                 )
             )
             env = {"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN}

@@ -21,7 +21,7 @@ KEY = "GET /shadowed/{case}"
 
 def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
     other = FleetPublisher(PostgresFleetStore(fleet_db.url), "other-host:7:aa")
-    other.publish({(KEY, "requests.legacy"): 40, (KEY, "requests.new"): 2})
+    other.publish({(KEY, "requests.legacy"): 40, (KEY, "fallbacks.5xx"): 2})
     provider = StaticProvider(parse_plan({"routes": {KEY: {"mode": "shadow"}}}))
     with ExitStack() as stack:
         running = stack.enter_context(
@@ -39,10 +39,11 @@ def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
             running.get("/shadowed/ok")
         client, _ = login(running.url)
 
-        def legacy_total() -> str:
+        def total(column: str) -> str:
             page = client.get("/_strangler/").text
             table = page.split('id="totals"', 1)[1].split("</table>", 1)[0]
-            return table.split('class="num total-legacy">', 1)[1].split("<", 1)[0]
+            return table.split(f'class="num total-{column}">', 1)[1].split("<", 1)[0]
 
-        wait_until(lambda: legacy_total() == "43")
+        wait_until(lambda: total("legacy") == "43")
+        assert total("fallbacks") == "2"
     other.store.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 
 @asynccontextmanager
@@ -47,3 +49,18 @@ async def healthz() -> dict[str, str]:
 async def echo_body(request: Request) -> dict[str, Any]:
     data = await request.body()
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+FLAKY_HANG_SECONDS = 3.0  # 10x the fallback tests' timeout
+
+
+@app.api_route("/flaky/{case}", methods=["GET", "POST"])
+async def flaky(case: str, request: Request) -> Any:
+    """Fails as asked: ``raise``, ``hang``, ``503``; anything else answers (from new)."""
+    if case == "raise":
+        raise RuntimeError("the port failed")
+    if case == "hang":
+        await asyncio.sleep(FLAKY_HANG_SECONDS)
+    if case == "503":
+        return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
+    return {"case": case, "source": "new", "body": (await request.body()).decode()}

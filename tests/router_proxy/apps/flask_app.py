@@ -160,3 +160,9 @@ def healthz() -> Response:
 
 # The same app inside wsgiref's validator, for the PEP 3333 conformance test (A15).
 validated_app = validator(app)
+
+
+@app.route("/flaky/<case>", methods=["GET", "POST"])
+def flaky(case: str) -> Response:
+    """Legacy's steady answer to what the new app fails (router_proxy.fallback)."""
+    return jsonify(case=case, source="legacy", body=request.get_data(as_text=True))
