@@ -129,22 +129,24 @@ async def try_new(
         async with asyncio.timeout(timeout) as deadline:
             watched.deadline = deadline
             await new.handle(scope, body, watched.send)
-    except TimeoutError:
-        if watched.committed:
+    except Exception as exc:
+        # Once the start went out the request is the new side's; a rejection other than
+        # the backend's is the request's fault (e.g. 413): legacy would refuse it too.
+        if watched.committed or _request_fault(exc):
             raise
-        if watched.failed_status:
-            return FellBack("5xx", watched.failed_status)
-        return FellBack("timeout")
-    except BackendError as exc:
-        if watched.committed:
-            raise
-        return FellBack("timeout" if isinstance(exc, BackendTimeout) else "unavailable", exc.status)
-    except RequestRejected:
-        raise  # the request's fault (e.g. 413), not the new side's: legacy would refuse it too
-    except Exception:
-        if watched.committed:
-            raise
-        return FellBack("error")
+        return _why(exc, watched.failed_status)
     if watched.committed:
         return None
     return FellBack("5xx", watched.failed_status) if watched.failed_status else FellBack("error")
+
+
+def _request_fault(exc: Exception) -> bool:
+    return isinstance(exc, RequestRejected) and not isinstance(exc, BackendError)
+
+
+def _why(exc: Exception, failed_status: int) -> FellBack:
+    if isinstance(exc, TimeoutError):
+        return FellBack("5xx", failed_status) if failed_status else FellBack("timeout")
+    if isinstance(exc, BackendError):
+        return FellBack("timeout" if isinstance(exc, BackendTimeout) else "unavailable", exc.status)
+    return FellBack("error")

@@ -71,7 +71,7 @@ class RouteCounters:
         {'requests.new': 2, 'mismatches': 1}
         """
         named = {f"requests.{backend}": n for backend, n in self.requests.items()}
-        named.update((name, getattr(self, name)) for name in _PLAIN)
+        named.update((name, getattr(self, name)) for name in PLAIN_COUNTERS)
         named.update((f"drops.{reason}", n) for reason, n in self.drops.items())
         named.update((f"fallbacks.{reason}", n) for reason, n in self.fallbacks.items())
         return {name: n for name, n in named.items() if n}
@@ -87,12 +87,13 @@ class RouteCounters:
                 counters.drops[member] += n
             elif group == "fallbacks" and member:
                 counters.fallbacks[member] += n
-            elif name in _PLAIN:
+            elif name in PLAIN_COUNTERS:
                 setattr(counters, name, getattr(counters, name) + n)
         return counters
 
 
-_PLAIN = ("comparisons", "mismatches", "skipped_writes", "compare_errors", "ledger_errors")
+# The counters that are one number per route (requests, drops, fallbacks are per kind).
+PLAIN_COUNTERS = ("comparisons", "mismatches", "skipped_writes", "compare_errors", "ledger_errors")
 
 
 class RouterStats:

@@ -18,12 +18,12 @@ from typing import Any
 
 import typer
 
+from router_proxy.stats import PLAIN_COUNTERS as COUNTERS
 from strangler.cli._common import fail
 
 URL_OPTION = typer.Option(
     ["http://127.0.0.1:8000"], "--url", help="A router's base URL; repeat for several."
 )
-COUNTERS = ("comparisons", "mismatches", "skipped_writes", "compare_errors", "ledger_errors")
 
 
 def status(
