@@ -29,6 +29,7 @@ from router_proxy.asgi import build_app
 from router_proxy.config import Settings, load_settings
 from router_proxy.dispatch import RouterApp, Served
 from router_proxy.errors import ConfigError, RouterError
+from router_proxy.middleware import StranglerMiddleware
 from router_proxy.routes import RouteTable
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "RouterError",
     "Served",
     "Settings",
+    "StranglerMiddleware",
     "build_app",
     "load_settings",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rollout.providers.base import FlagProvider
@@ -32,18 +33,28 @@ if TYPE_CHECKING:
     from router_proxy.dashboard_mount import CoverageSource
 
 
+@dataclass(frozen=True, slots=True)
+class Apps:
+    """The two apps as objects, for a caller that holds them already (the middleware form,
+    whose new app is the one it sits in). ``new`` None: legacy serves every route."""
+
+    legacy: Any
+    new: Any
+
+
 def build_app(
     settings: Settings,
     provider: FlagProvider | None = None,
     shadow_hook: ShadowHook | None = None,
+    apps: Apps | None = None,
 ) -> RouterApp:
-    legacy_app = import_app(settings.legacy_app)
-    new_app = import_new_app(settings)
-    table = build_route_table(legacy_app, new_app)
-    legacy, new = build_backends(settings, legacy_app, new_app)
+    """``apps``: the app objects; by default imported from the settings' import strings."""
+    apps = apps or Apps(import_app(settings.legacy_app), import_new_app(settings))
+    table = build_route_table(apps.legacy, apps.new)
+    legacy, new = build_backends(settings, apps.legacy, apps.new)
     provider = provider or StaticProvider(Snapshot())
     router = RouterApp(table, provider, legacy, new, settings, shadow_hook)
-    router.new_docs = NewAppDocs.for_app(new_app)
+    router.new_docs = NewAppDocs.for_app(apps.new)
     return router
 
 
@@ -53,10 +64,12 @@ def build_router(
     overrides: Mapping[str, Any],
     flags: str | None = None,
     coverage: CoverageSource | None = None,
+    apps: Apps | None = None,
 ) -> RouterApp:
     """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
     overrides it), shadow with comparator and ledger, owner lookups, the dashboard
-    (``coverage`` feeds its parity column). Raises ConfigError or PlanError."""
+    (``coverage`` feeds its parity column). ``apps`` as for ``build_app``. Raises
+    ConfigError or PlanError."""
     from rollout.compare import load_rules
     from rollout.providers.factory import build_provider
     from rollout.providers.settings import flag_settings
@@ -69,7 +82,7 @@ def build_router(
     rules = load_rules(raw)
     flag_config = flag_settings(raw, env, flags)
     provider = build_provider(flag_config, raw, settings.database_url or None)
-    router = build_app(settings, provider)
+    router = build_app(settings, provider, apps=apps)
     router.fallback = load_fallback(raw)
     attach_rollout(router, settings, rules, flag_config.refresh_interval)
     attach_observability(router, raw, env, flags)
@@ -78,8 +91,8 @@ def build_router(
 
 
 def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[Backend, Backend]:
-    """With no new app named, legacy serves every route. Remote mode needs no app objects
-    (the shadow worker passes None for both)."""
+    """With no new app named or given, legacy serves every route. Remote mode needs no app
+    objects (the shadow worker passes None for both)."""
     remote = settings.mode == "remote"
     legacy: Backend = (
         RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings)
@@ -87,7 +100,7 @@ def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[B
         else LegacyInProcess(legacy_app, settings)
     )
     new: Backend
-    if not settings.new_app:
+    if not settings.new_app and new_app is None:
         new = AbsentBackend()
     elif remote:
         new = RemoteBackend("new", settings.new_url, settings.new_health_path, settings)

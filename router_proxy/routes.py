@@ -219,14 +219,25 @@ def starlette_specs(app: Any) -> list[RouteSpec]:
     """Every (method, path) of a Starlette/FastAPI app, mounts included, but for the docs
     FastAPI generates (``/docs``, ``/redoc``, ``/openapi.json``): those would shadow paths
     the legacy app serves, so the router offers them under ``/_strangler/new/`` instead
-    (``router_proxy.new_docs``). A docs path the app declares as its own route stays."""
+    (``router_proxy.new_docs``). A docs path the app declares as its own route stays.
+
+    Under middleware (the layer below ``StranglerMiddleware``), the routes are found by
+    following ``.app`` down to the router."""
     generated = set(generated_docs_paths(app).values())
     routes = [
         route
-        for route in getattr(app, "routes", [])
+        for route in _find_routes(app)
         if not (getattr(route, "path", None) in generated and _is_plain_route(route))
     ]
     return list(_starlette_routes(routes, ""))
+
+
+def _find_routes(app: Any, depth: int = 16) -> list[Any]:
+    for _ in range(depth):
+        if app is None or hasattr(app, "routes"):
+            break
+        app = getattr(app, "app", None)
+    return list(getattr(app, "routes", []))
 
 
 def generated_docs_paths(app: Any) -> dict[str, str]:
