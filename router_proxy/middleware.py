@@ -37,8 +37,8 @@ from router_proxy.dispatch import RouterApp
 from router_proxy.errors import ConfigError
 from router_proxy.types import ASGIApp, Receive, Scope, Send
 
-# Settings the middleware form fixes: both apps here, copies on this loop.
-FIXED = {"mode": "inprocess", "shadow_isolation": "loop"}
+# The new app is this one, and no worker process can import it: copies run on this loop.
+IN_THIS_APP = {"new_app": "", "shadow_isolation": "loop"}
 
 
 class StranglerMiddleware:
@@ -83,18 +83,14 @@ def build_middleware_router(
         raise ConfigError(f"StranglerMiddleware: unknown settings {sorted(unknown)}")
     raw = load_toml(Path(config)) if config is not None else {}
     environ = os.environ if env is None else env
-    chosen = _fixed(load_settings(raw, environ, settings).mode)
-    overrides = {**settings, **chosen, "new_app": ""}
-    legacy_app = _legacy(legacy, load_settings(raw, environ, overrides).legacy_app)
-    return build_router(raw, environ, overrides, flags, apps=Apps(legacy_app, app))
-
-
-def _fixed(mode: str) -> dict[str, str]:
-    if mode != "inprocess":
+    resolved = load_settings(raw, environ, settings)
+    if resolved.mode != "inprocess":
         raise ConfigError(
             "StranglerMiddleware serves both apps in-process; mode must be 'inprocess'"
         )
-    return FIXED
+    legacy_app = _legacy(legacy, resolved.legacy_app)
+    overrides = {**settings, **IN_THIS_APP}
+    return build_router(raw, environ, overrides, flags, apps=Apps(legacy_app, app))
 
 
 def _legacy(given: str | Any | None, configured: str) -> Any:

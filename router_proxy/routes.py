@@ -166,7 +166,7 @@ def flask_specs(app: Any) -> list[RouteSpec]:
 
     A WSGI app without a ``url_map`` (even under middleware we cannot see through) yields
     no routes: every request is then unknown, and unknown requests go to legacy."""
-    url_map = _find_url_map(app)
+    url_map = getattr(_layer_with(app, "url_map", depth=3), "url_map", None)
     if url_map is None:
         return []
     specs = []
@@ -178,14 +178,13 @@ def flask_specs(app: Any) -> list[RouteSpec]:
     return specs
 
 
-def _find_url_map(app: Any, depth: int = 3) -> Any:
-    """The url_map of a Flask app, also under common middleware (``.app``, ``.wsgi_app``)."""
+def _layer_with(app: Any, attribute: str, depth: int) -> Any:
+    """The first layer of ``app`` with ``attribute``, following the common middleware
+    wrappers (``.app``, ``.application``) at most ``depth`` layers down; None if none."""
     for _ in range(depth):
-        if hasattr(app, "url_map"):
-            return app.url_map
+        if app is None or hasattr(app, attribute):
+            return app
         app = getattr(app, "app", None) or getattr(app, "application", None)
-        if app is None:
-            return None
     return None
 
 
@@ -226,18 +225,10 @@ def starlette_specs(app: Any) -> list[RouteSpec]:
     generated = set(generated_docs_paths(app).values())
     routes = [
         route
-        for route in _find_routes(app)
+        for route in getattr(_layer_with(app, "routes", depth=16), "routes", [])
         if not (getattr(route, "path", None) in generated and _is_plain_route(route))
     ]
     return list(_starlette_routes(routes, ""))
-
-
-def _find_routes(app: Any, depth: int = 16) -> list[Any]:
-    for _ in range(depth):
-        if app is None or hasattr(app, "routes"):
-            break
-        app = getattr(app, "app", None)
-    return list(getattr(app, "routes", []))
 
 
 def generated_docs_paths(app: Any) -> dict[str, str]:
