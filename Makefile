@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	$(WITH_ENV_TEST) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Benchmarks (wrk and nginx from Debian, installed if missing); BENCH=router|port|all.
+# Benchmarks (wrk, h2load and nginx from Debian, installed if missing); BENCH=router|port|http2|all.
 bench: $(STAMP)
 	$(WITH_ENV_TEST) $(PY) -m bench $(BENCH)
 

@@ -1,5 +1,5 @@
-"""``python -m bench [router|port|decide|shadow|shadow-cpu|capacity|faults|all]``: run
-benchmarks, update bench/RESULTS.md."""
+"""``python -m bench NAME``: run benchmarks, update bench/RESULTS.md. NAME: router, port,
+decide, shadow, shadow-cpu, compression, http2, capacity, faults or all."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ def main(argv: list[str]) -> None:
         from bench import router
 
         print(router.main())
+    if which in ("compression", "all"):
+        from bench import compression
+
+        print(compression.main())
+    if which in ("http2", "all"):
+        from bench import http2
+
+        print(http2.main())
     if which in ("capacity", "all"):
         from bench import capacity
 

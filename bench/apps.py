@@ -2,7 +2,8 @@
 router benchmark.
 
 ``/legacy/hello`` exists only in Flask and ``/new/hello`` only in FastAPI, so the router
-sends each to its one owner without a flag; ``/healthz`` is in both (readiness checks).
+sends each to its one owner without a flag (``/legacy/large`` and ``/new/large`` alike,
+an 8 KB list for the compression benchmark); ``/healthz`` is in both (readiness checks).
 ``router_app()`` builds the router around them from the ``STRANGLER_*`` environment, the
 way ``strangler serve`` does, for ``uvicorn --factory``.
 
@@ -21,6 +22,15 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from router_proxy.dispatch import RouterApp
+from router_proxy.types import ASGIApp
+
+# A page of a payments list, as the reference API answers one: ~8 KB of JSON.
+LARGE: dict[str, object] = {
+    "items": [
+        {"id": n, "account_id": 7, "amount": 1000 + n, "currency": "EUR", "status": "captured"}
+        for n in range(100)
+    ]
+}
 
 legacy_app = Flask("bench_legacy")
 new_app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -31,6 +41,11 @@ def legacy_hello() -> ResponseReturnValue:
     return jsonify(hello="legacy")
 
 
+@legacy_app.get("/legacy/large")
+def legacy_large() -> ResponseReturnValue:
+    return jsonify(LARGE)
+
+
 @legacy_app.get("/healthz")
 def legacy_healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
@@ -39,6 +54,11 @@ def legacy_healthz() -> ResponseReturnValue:
 @new_app.get("/new/hello")
 async def new_hello() -> dict[str, str]:
     return {"hello": "new"}
+
+
+@new_app.get("/new/large")
+async def new_large() -> dict[str, object]:
+    return LARGE
 
 
 @new_app.get("/healthz")
@@ -61,3 +81,11 @@ def router_app() -> RouterApp:
     apps = {"apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}}
     logs.configure()
     return build_router(apps, os.environ, {}, "static")
+
+
+def compressed_router_app() -> ASGIApp:
+    """``router_app()`` behind ``[compression] enabled = true``, as ``strangler serve
+    --compress`` runs it."""
+    from router_proxy.serving import entrypoint
+
+    return entrypoint(router_app(), {"compression": {"enabled": True}})

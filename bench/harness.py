@@ -218,6 +218,44 @@ def run_wrk(
     return parse_wrk(completed.stdout)
 
 
+@dataclass(frozen=True)
+class H2loadResult:
+    """h2load prints no percentiles: the mean time per request instead."""
+
+    rps: float
+    mean_ms: float
+    errors: int
+    requests: int
+
+
+def parse_h2load(output: str) -> H2loadResult:
+    rps = re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", output)
+    done = re.search(r"requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded", output)
+    mean = re.search(r"time for request:\s+\S+\s+\S+\s+(\S+)", output)
+    if not (rps and done and mean):
+        raise BenchError(f"unexpected h2load output:\n{output}")
+    total, succeeded = int(done.group(1)), int(done.group(2))
+    return H2loadResult(float(rps.group(1)), _latency_ms(mean.group(1)), total - succeeded, total)
+
+
+def run_h2load(
+    url: str, clients: int, streams: int, seconds: float, http1: bool = False
+) -> H2loadResult:
+    """``clients`` connections with ``streams`` requests in flight on each; HTTP/2 with
+    prior knowledge on an http:// URL, or HTTP/1.1 (one request in flight per connection)."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise BenchError("benchmarks only target 127.0.0.1")
+    command = [ensure_tool("h2load", "nghttp2-client"), "-t1", f"-c{clients}"]
+    command += ["--h1"] if http1 else [f"-m{streams}"]
+    command += ["-D", str(max(1, round(seconds))), url]
+    completed = subprocess.run(
+        pinned(command, CLIENT_CORE), capture_output=True, text=True, timeout=seconds + 30
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"h2load failed: {completed.stderr.strip() or completed.stdout[-500:]}")
+    return parse_h2load(completed.stdout)
+
+
 def median_of(rounds: int, measure: Callable[[], WrkResult]) -> WrkResult:
     """Median of several rounds, to take the edge off this machine's ±30% noise."""
     results = [measure() for _ in range(rounds)]

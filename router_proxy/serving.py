@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from router_proxy.compression import compressed, load_compression
+from router_proxy.tracing import traced
+from router_proxy.types import ASGIApp
+
+if TYPE_CHECKING:
+    from router_proxy.dispatch import RouterApp
 
 SERVE_ENV = "STRANGLER_SERVE"
 
@@ -19,14 +27,19 @@ def serve_payload(raw: dict[str, Any], overrides: dict[str, Any], flags: str | N
     return json.dumps({"raw": raw, "overrides": overrides, "flags": flags}, default=str)
 
 
+def entrypoint(router: RouterApp, raw: Mapping[str, Any]) -> ASGIApp:
+    """What the server runs: the router, traced, behind ``[compression]`` when it is on.
+    Raises ConfigError."""
+    return compressed(traced(router), load_compression(raw))
+
+
 def create_app() -> Any:
     from router_proxy import logs
     from router_proxy.asgi import build_router
-    from router_proxy.tracing import traced
 
     payload = json.loads(os.environ.get(SERVE_ENV, "{}"))
     logs.configure()
     router = build_router(
         payload.get("raw", {}), os.environ, payload.get("overrides", {}), payload.get("flags")
     )
-    return traced(router)
+    return entrypoint(router, payload.get("raw", {}))

@@ -14,6 +14,7 @@ import typer
 from strangler.cli import db
 from strangler.cli.routes import read_config
 from strangler.cli.serve import run_router
+from strangler.cli.servers import Listener
 
 SEED_FILE = Path(".strangler/seed.json")
 
@@ -48,7 +49,7 @@ def demo(
     raw = read_config(Path("strangler.toml"))
     reference = {"legacy": DEFAULT_LEGACY_APP, "new": DEFAULT_NEW_APP}
     raw["apps"] = {**reference, **raw.get("apps", {})}
-    run_router(raw, {}, host, port)
+    run_router(raw, {}, Listener(host, port))
 
 
 def dashboard_token() -> str:

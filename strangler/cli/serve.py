@@ -1,4 +1,5 @@
-"""``strangler serve``: the router under uvicorn, in-process (default) or ``--remote``."""
+"""``strangler serve``: the router under uvicorn (or granian, ``--http2``), in-process
+(default) or ``--remote``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import typer
 
 from strangler.cli._common import fail, require_database_url
 from strangler.cli.routes import CONFIG_OPTION, read_config
+from strangler.cli.servers import Listener
 
 
 def serve(
@@ -26,8 +28,19 @@ def serve(
         None, "--flags", help="Flag provider: static, embedded or unleash (default: [flags])."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Router worker processes."),
+    compress: bool | None = typer.Option(
+        None, "--compress/--no-compress", help="gzip/brotli answers (default: [compression])."
+    ),
+    http2: bool = typer.Option(
+        False, "--http2", help="HTTP/2 beside HTTP/1.1 (granian): h2 over TLS, h2c in clear."
+    ),
+    certfile: Path | None = typer.Option(None, help="TLS certificate chain (PEM): https."),
+    keyfile: Path | None = typer.Option(None, help="TLS private key (PEM)."),
 ) -> None:
     """Serve legacy and new behind one ASGI entrypoint."""
+    raw = read_config(config)
+    if compress is not None:
+        raw = {**raw, "compression": {**raw.get("compression", {}), "enabled": compress}}
     overrides = {
         "mode": "remote" if remote else None,
         "legacy_url": legacy_url,
@@ -36,43 +49,44 @@ def serve(
         "new_app": new_app,
         "wsgi_threads": wsgi_threads,
     }
-    run_router(read_config(config), overrides, host, port, flags, workers)
+    if (certfile is None) != (keyfile is None):
+        fail("--certfile and --keyfile go together")
+    listener = Listener(host, port, workers, http2, certfile, keyfile)
+    run_router(raw, overrides, listener, flags)
 
 
 def run_router(
     raw: dict[str, Any],
     overrides: dict[str, Any],
-    host: str,
-    port: int,
+    listener: Listener,
     flags: str | None = None,
-    workers: int = 1,
 ) -> None:
-    import uvicorn
-
     from rollout.errors import PlanError
     from router_proxy import logs
     from router_proxy.asgi import build_router
     from router_proxy.errors import ConfigError
-    from router_proxy.tracing import traced
+    from router_proxy.serving import entrypoint
+    from strangler.cli.servers import run_granian, run_uvicorn
 
     use_a_database()
     try:
-        app = build_router(raw, os.environ, overrides, flags)
+        router = build_router(raw, os.environ, overrides, flags)
+        app = entrypoint(router, raw)
     except (ConfigError, PlanError) as exc:
         fail(str(exc))
     logs.configure()
-    flag_source = app.provider.health().get("provider", "?")
+    flag_source = router.provider.health().get("provider", "?")
+    protocols = "HTTP/2 and HTTP/1.1" if listener.http2 else "HTTP/1.1"
     typer.echo(
-        f"router ({app.settings.mode}, flags: {flag_source}) on http://{host}:{port}", err=True
+        f"router ({router.settings.mode}, flags: {flag_source}, {protocols}) on {listener.url}",
+        err=True,
     )
-    # proxy_headers off: the router resolves X-Forwarded-For itself, from trusted proxies only.
-    options: dict[str, Any] = {"lifespan": "on", "proxy_headers": False, "log_level": "info"}
-    if workers > 1:
-        _prepare_workers(raw, overrides, flags)
-        target = "router_proxy.serving:create_app"
-        uvicorn.run(target, host=host, port=port, factory=True, workers=workers, **options)
+    if listener.in_worker_processes:
+        _prepare_workers(raw, overrides, flags, listener.workers)
+    if listener.http2:
+        run_granian(listener)
     else:
-        uvicorn.run(traced(app), host=host, port=port, **options)
+        run_uvicorn(app, listener)
 
 
 def use_a_database() -> None:
@@ -106,14 +120,16 @@ def _is_embedded(url: str) -> bool:
     return str((STATE_DIR / "pgdata").resolve()) in url
 
 
-def _prepare_workers(raw: dict[str, Any], overrides: dict[str, Any], flags: str | None) -> None:
-    """Each worker builds its own router from the environment; metrics from every worker
-    meet in one fresh prometheus-client multiprocess directory."""
+def _prepare_workers(
+    raw: dict[str, Any], overrides: dict[str, Any], flags: str | None, workers: int
+) -> None:
+    """Each worker builds its own router from the environment; metrics from several
+    workers meet in one fresh prometheus-client multiprocess directory."""
     import tempfile
 
     from router_proxy.metrics import MULTIPROC_ENV
     from router_proxy.serving import SERVE_ENV, serve_payload
 
     os.environ[SERVE_ENV] = serve_payload(raw, overrides, flags)
-    if not os.environ.get(MULTIPROC_ENV):
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="strangler-metrics-")

@@ -23,9 +23,10 @@ from rollout.plan import load_toml
 def create() -> Any:
     from router_proxy import logs
     from router_proxy.asgi import build_router
+    from router_proxy.serving import entrypoint
 
     path = Path(os.environ.get("STRANGLER_CONFIG", "strangler.toml"))
     raw = load_toml(path) if path.exists() else {}
     router = build_router(raw, os.environ, {}, os.environ.get("STRANGLER_FLAGS") or None)
     logs.configure(logging.getLevelNamesMapping()[os.environ.get("STRANGLER_LOG_LEVEL", "INFO")])
-    return router
+    return entrypoint(router, raw)
