@@ -39,6 +39,10 @@ class LedgerError(RolloutError):
     pass
 
 
+class RecordingError(RolloutError):
+    """The traffic recorder's store failed (rollout.recordings)."""
+
+
 class WindowError(RolloutError):
     pass
 

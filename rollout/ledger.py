@@ -1,21 +1,19 @@
 """The parity ledger: every mismatch between legacy and new, stored with its evidence.
 
 A row (table ``parity_mismatches``, migration 0002) holds the route, the time, the
-request, both responses and the differences as JSON paths. Secrets are redacted before
-anything is stored: the Authorization, Cookie, Set-Cookie, Idempotency-Key and API-key
-headers, API-key-like query parameters and body fields, and ``sk_live_``/``sk_test_``
-keys anywhere in text. ``record`` raises LedgerError; the shadow runner logs and
-swallows it.
+request, both responses and the differences as JSON paths. Secrets and card numbers are
+redacted before anything is stored (``rollout.redaction``). ``record`` raises
+LedgerError; the shadow runner logs and swallows it.
 
 Example:
-    >>> redact_headers({"Authorization": "Bearer sk_test_1", "Accept": "*/*"})
-    {'Authorization': '[REDACTED]', 'Accept': '*/*'}
+    >>> redact_request(RecordedRequest("GET", "/api/v1/me", "api_key=k1",
+    ...                                {"Authorization": "Bearer sk_test_1"}))["query"]
+    'api_key=%5BREDACTED%5D'
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,14 +25,15 @@ import psycopg2.extensions
 
 from rollout.compare import Difference, HttpResponse
 from rollout.errors import LedgerError
-
-REDACTED = "[REDACTED]"
-SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "idempotency-key"}
+from rollout.redaction import (
+    REDACTED,
+    is_secret_header,
+    redact_headers,
+    redact_json,
+    redact_pairs,
+    redact_text,
+    redacted_body,
 )
-_SECRET_NAME = re.compile(r"api[-_]?key|apikey|token|secret|password|session", re.IGNORECASE)
-_API_KEY_VALUE = re.compile(r"sk_(?:live|test)_[A-Za-z0-9]+")
-BODY_LIMIT = 64 * 1024
 
 _INSERT = """
 INSERT INTO parity_mismatches
@@ -52,21 +51,13 @@ class RecordedRequest:
     body: bytes = b""
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {
-        name: REDACTED if _is_secret_header(name) else _redact_text(value)
-        for name, value in headers.items()
-    }
-
-
 def redact_request(request: RecordedRequest) -> dict[str, Any]:
-    query = [(k, REDACTED if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(request.query)]
     return {
         "method": request.method,
-        "path": _redact_text(request.path),
-        "query": _redact_text(urlencode(query)),
+        "path": redact_text(request.path),
+        "query": urlencode(redact_pairs(parse_qsl(request.query))),
         "headers": redact_headers(request.headers),
-        "body": _redacted_body(request.body),
+        "body": redacted_body(request.body),
     }
 
 
@@ -74,7 +65,7 @@ def redact_response(response: HttpResponse) -> dict[str, Any]:
     return {
         "status": response.status,
         "headers": redact_headers(response.headers),
-        "body": _redacted_body(response.body),
+        "body": redacted_body(response.body),
     }
 
 
@@ -124,42 +115,11 @@ class ParityLedger:
         return self._conn
 
 
-def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in SECRET_HEADERS or bool(_SECRET_NAME.search(lowered))
-
-
-def _redacted_body(body: bytes) -> Any:
-    try:
-        return _redact_json(json.loads(body)) if body else None
-    except ValueError:
-        pass
-    text = body[:BODY_LIMIT].decode("utf-8", errors="replace")
-    return {"text": _redact_text(text), "bytes": len(body)}
-
-
-def _redact_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: REDACTED if _SECRET_NAME.search(str(key)) else _redact_json(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact_json(item) for item in value]
-    if isinstance(value, str):
-        return _redact_text(value)
-    return value
-
-
 def _redacted_difference(difference: Difference) -> dict[str, Any]:
     row = asdict(difference)
-    if difference.path.startswith("headers.") and _is_secret_header(difference.path[8:]):
+    if difference.path.startswith("headers.") and is_secret_header(difference.path[8:]):
         row["legacy_value"] = row["new_value"] = REDACTED
     else:
-        row["legacy_value"] = _redact_json(row["legacy_value"])
-        row["new_value"] = _redact_json(row["new_value"])
+        row["legacy_value"] = redact_json(row["legacy_value"])
+        row["new_value"] = redact_json(row["new_value"])
     return row
-
-
-def _redact_text(text: str) -> str:
-    return _API_KEY_VALUE.sub(REDACTED, text)

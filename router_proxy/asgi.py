@@ -67,7 +67,8 @@ def build_router(
     apps: Apps | None = None,
 ) -> RouterApp:
     """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
-    overrides it), shadow with comparator and ledger, owner lookups, the dashboard
+    overrides it), shadow with comparator and ledger, owner lookups, the traffic recorder
+    (``[record_sample]``), the dashboard
     (``coverage`` feeds its parity column). ``apps`` as for ``build_app``. Raises
     ConfigError or PlanError."""
     from rollout.compare import load_rules
@@ -76,6 +77,7 @@ def build_router(
     from router_proxy.dashboard_mount import attach_dashboard
     from router_proxy.fallback import load_fallback
     from router_proxy.observability import attach_observability
+    from router_proxy.recorder import attach_recorder
     from router_proxy.wiring import attach_rollout
 
     settings = load_settings(raw, env, overrides)
@@ -85,6 +87,7 @@ def build_router(
     router = build_app(settings, provider, apps=apps)
     router.fallback = load_fallback(raw)
     attach_rollout(router, settings, rules, flag_config.refresh_interval)
+    attach_recorder(router, raw)
     attach_observability(router, raw, env, flags)
     attach_dashboard(router, raw, env, flags, coverage)
     return router

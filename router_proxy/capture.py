@@ -55,11 +55,16 @@ class Captured:
     complete: bool = False
 
     def as_http_response(self) -> HttpResponse:
-        headers: dict[str, str] = {}
-        for name, value in self.headers:
-            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        return HttpResponse(self.status, headers, bytes(self.body))
+        return HttpResponse(self.status, header_dict(self.headers), bytes(self.body))
+
+
+def header_dict(pairs: HeaderList) -> dict[str, str]:
+    """ASGI header pairs as one lower-cased name -> value map (repeats joined by ", ")."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
 
 
 class ResponseRecorder:

@@ -84,6 +84,8 @@ class Settings:
     shadow_isolation: str = "process"
     # CPUs the worker may use (default: the router's); keep it off the router's core.
     shadow_cpus: tuple[int, ...] = ()
+    # The traffic recorder keeps this many of each route's newest samples (router_proxy.recorder).
+    record_max_rows: int = 200
     # The router's JSON access line: "all", "errors" (status >= 500) or "off" (router_proxy.logs).
     access_log: str = "all"
 

@@ -40,6 +40,7 @@ from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
 from router_proxy.new_docs import NewAppDocs
 from router_proxy.owners import OwnerDirectory, needs_owner
+from router_proxy.recorder import TrafficRecorder
 from router_proxy.routes import RouteTable
 from router_proxy.stats import RouterStats
 from router_proxy.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,6 +94,7 @@ class RouterApp:
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
         self.new_docs: NewAppDocs | None = None  # /_strangler/new/docs and the like
         self.fleet: FleetLink | None = None  # fleet-wide counters (router_proxy.fleet)
+        self.traffic_recorder: TrafficRecorder | None = None  # router_proxy.recorder
         self.inflight = 0  # client requests being served now (the shadow's admission reads it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -165,6 +167,7 @@ class _Exchange:
         self.shadow_body: bytes | None = None
         self.recorder: ResponseRecorder | None = None
         self.fell_back: FellBack | None = None  # the new side failed; legacy answered
+        self.recording = False  # the traffic recorder sampled this request
 
     async def run(self) -> None:
         began = time.perf_counter()
@@ -177,6 +180,8 @@ class _Exchange:
             self.request_id = inbound.request_id.encode()
             route = self.router.route_for(self.scope)
             decision = await self.router.decide(route, inbound)
+            traffic = self.router.traffic_recorder
+            self.recording = traffic is not None and traffic.wants(route)
             await self._serve(inbound, decision, route)
         except RequestRejected as rejected:
             await self._reject(rejected)
@@ -189,19 +194,23 @@ class _Exchange:
             if route is not None:
                 self.router.stats.served(route.key, backend, self.status, seconds)
         hook = self.router.shadow_hook
-        shadowed = decision.shadow is not None and self.fell_back is None
-        if hook is not None and inbound is not None and shadowed:
-            response = self.recorder.captured if self.recorder else None
-            served = Served(
-                inbound.request_id,
-                route,
-                decision,
-                inbound.scope,
-                self.status,
-                self.shadow_body,
-                response,
-                self.router.inflight,
-            )
+        shadowed = hook is not None and decision.shadow is not None and self.fell_back is None
+        if inbound is None or not (shadowed or self.recording):
+            return
+        response = self.recorder.captured if self.recorder else None
+        served = Served(
+            inbound.request_id,
+            route,
+            decision,
+            inbound.scope,
+            self.status,
+            self.shadow_body,
+            response,
+            self.router.inflight,
+        )
+        if self.recording and self.router.traffic_recorder is not None:
+            self.router.traffic_recorder.offer(served, self.served_by.decode())
+        if shadowed and hook is not None:
             await hook(served)
 
     async def _serve(self, inbound: Inbound, decision: Decision, route: RouteInfo | None) -> None:
@@ -216,7 +225,8 @@ class _Exchange:
                 await body.prefetch()
             self.served_by = decision.primary.value.encode()
             send: Send = self._send
-            if decision.shadow is not None and self.router.shadow_hook is not None:
+            shadowed = decision.shadow is not None and self.router.shadow_hook is not None
+            if shadowed or self.recording:
                 send = await self._capture(inbound, body)
             if decision.primary is Backend.NEW and route is not None and self._may_fall_back(route):
                 await self._serve_new_or_legacy(inbound, route, body, send)
@@ -261,7 +271,8 @@ class _Exchange:
         await legacy.handle(inbound.scope, replay_body(replayed, max(len(replayed), 1)), send)
 
     async def _capture(self, inbound: Inbound, body: RequestBody) -> Send:
-        """Keep the body and the primary's response for the shadow's comparison."""
+        """Keep the body and the primary's response for the shadow's comparison (and the
+        traffic recorder)."""
         limit = self.router.settings.shadow_max_body_bytes
         self.shadow_body = await buffer_request_body(body, inbound.content_length, limit)
         self.recorder = ResponseRecorder(self._send, limit)

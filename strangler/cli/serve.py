@@ -31,6 +31,13 @@ def serve(
     compress: bool | None = typer.Option(
         None, "--compress/--no-compress", help="gzip/brotli answers (default: [compression])."
     ),
+    record: float | None = typer.Option(
+        None,
+        "--record",
+        min=0,
+        max=100,
+        help="Record this percent of every route's traffic (default: [record_sample]).",
+    ),
     http2: bool = typer.Option(
         False, "--http2", help="HTTP/2 beside HTTP/1.1 (granian): h2 over TLS, h2c in clear."
     ),
@@ -41,6 +48,8 @@ def serve(
     raw = read_config(config)
     if compress is not None:
         raw = {**raw, "compression": {**raw.get("compression", {}), "enabled": compress}}
+    if record is not None:
+        raw = {**raw, "record_sample": {**raw.get("record_sample", {}), "*": record}}
     overrides = {
         "mode": "remote" if remote else None,
         "legacy_url": legacy_url,
