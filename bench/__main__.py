@@ -1,5 +1,5 @@
 """``python -m bench NAME``: run benchmarks, update bench/RESULTS.md. NAME: router, port,
-decide, shadow, shadow-cpu, compression, http2, capacity, faults or all."""
+decide, shadow, shadow-cpu, compression, recorder, http2, capacity, faults or all."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ def main(argv: list[str]) -> None:
         from bench import compression
 
         print(compression.main())
+    if which in ("recorder", "all"):
+        from bench import recorder
+
+        print(recorder.main())
     if which in ("http2", "all"):
         from bench import http2
 

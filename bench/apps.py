@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
@@ -81,6 +82,27 @@ def router_app() -> RouterApp:
     apps = {"apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"}}
     logs.configure()
     return build_router(apps, os.environ, {}, "static")
+
+
+def recording_router_app(percent: float) -> RouterApp:
+    """``router_app()`` with the traffic recorder sampling ``percent`` of every route."""
+    from router_proxy import logs
+    from router_proxy.asgi import build_router
+
+    raw: dict[str, Any] = {
+        "apps": {"legacy": "bench.apps:legacy_app", "new": "bench.apps:new_app"},
+        "record_sample": {"*": percent},
+    }
+    logs.configure()
+    return build_router(raw, os.environ, {}, "static")
+
+
+def recording_10_router_app() -> RouterApp:
+    return recording_router_app(10)
+
+
+def recording_100_router_app() -> RouterApp:
+    return recording_router_app(100)
 
 
 def compressed_router_app() -> ASGIApp:

@@ -11,6 +11,7 @@ Example (serve it with any ASGI server)::
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from router_proxy.backends.remote import RemoteBackend
 from router_proxy.config import Settings, load_settings
 from router_proxy.dispatch import RouterApp, ShadowHook
 from router_proxy.errors import ConfigError
+from router_proxy.merged_docs import MergedDocs
 from router_proxy.new_docs import NewAppDocs
+from router_proxy.openapi import legacy_operations
 from router_proxy.routes import RouteTable, build_route_table
 
 if TYPE_CHECKING:
@@ -55,6 +58,8 @@ def build_app(
     provider = provider or StaticProvider(Snapshot())
     router = RouterApp(table, provider, legacy, new, settings, shadow_hook)
     router.new_docs = NewAppDocs.for_app(apps.new)
+    legacy_ops = legacy_operations(apps.legacy)
+    router.merged_docs = MergedDocs(table, legacy_ops, apps.new, None, provider.snapshot)
     return router
 
 
@@ -74,6 +79,7 @@ def build_router(
     from rollout.compare import load_rules
     from rollout.providers.factory import build_provider
     from rollout.providers.settings import flag_settings
+    from rollout.recordings import RecordingStore
     from router_proxy.dashboard_mount import attach_dashboard
     from router_proxy.fallback import load_fallback
     from router_proxy.observability import attach_observability
@@ -88,6 +94,10 @@ def build_router(
     router.fallback = load_fallback(raw)
     attach_rollout(router, settings, rules, flag_config.refresh_interval)
     attach_recorder(router, raw)
+    if settings.database_url and router.merged_docs is not None:
+        store = RecordingStore(settings.database_url)
+        router.merged_docs.store = store  # the merged OpenAPI reads the recorded shapes
+        router.closers.append(lambda: asyncio.to_thread(store.close))
     attach_observability(router, raw, env, flags)
     attach_dashboard(router, raw, env, flags, coverage)
     return router

@@ -38,6 +38,7 @@ from router_proxy.fallback import FALLBACK_HEADER, FallbackRules, FellBack, may_
 from router_proxy.fleet import FleetLink
 from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
+from router_proxy.merged_docs import MergedDocs
 from router_proxy.new_docs import NewAppDocs
 from router_proxy.owners import OwnerDirectory, needs_owner
 from router_proxy.recorder import TrafficRecorder
@@ -93,6 +94,7 @@ class RouterApp:
         self.closers: list[Callable[[], Awaitable[None]]] = []  # run at lifespan shutdown
         self.dashboard: ASGIApp | None = None  # the rest of /_strangler/ (rollout.dashboard)
         self.new_docs: NewAppDocs | None = None  # /_strangler/new/docs and the like
+        self.merged_docs: MergedDocs | None = None  # /_strangler/openapi.json and docs
         self.fleet: FleetLink | None = None  # fleet-wide counters (router_proxy.fleet)
         self.traffic_recorder: TrafficRecorder | None = None  # router_proxy.recorder
         self.inflight = 0  # client requests being served now (the shadow's admission reads it)

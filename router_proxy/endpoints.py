@@ -6,10 +6,13 @@
 - ``status``: per route, the flag (mode, percent, shadow sample) and the counters
   (requests per backend, comparisons, mismatches, shadow drops) summed over every router
   process (``"counters": "fleet"``; this process's own when no fleet store is set up or
-  it fails: ``"process"`` with ``fleet_error``), as JSON for ``strangler status``;
+  it fails: ``"process"`` with ``fleet_error``), as JSON for ``strangler status``; with
+  the traffic recorder on, this process's samples ``stored`` and ``dropped``;
   ``?per_process=1`` adds each process's own;
 - ``new/docs``, ``new/redoc``, ``new/openapi.json``: the new app's generated docs
   (``router_proxy.new_docs``), moved off the paths legacy owns;
+- ``openapi.json``, ``docs``, ``redoc``: one OpenAPI for both apps, owners tagged
+  (``router_proxy.merged_docs``);
 - anything else: the dashboard (``rollout.dashboard``) when one is mounted, else 404.
 
 Example:
@@ -61,6 +64,8 @@ async def own_endpoint(router: RouterApp, scope: Scope, receive: Receive, send: 
         await send_metrics(router, send)
     elif router.new_docs is not None and router.new_docs.serves(path):
         await router.new_docs(scope, receive, send)
+    elif router.merged_docs is not None and router.merged_docs.serves(path):
+        await router.merged_docs(scope, receive, send)
     elif router.dashboard is not None:
         await router.dashboard(scope, receive, send)
     else:
@@ -99,6 +104,9 @@ async def status_payload(router: RouterApp, per_process: bool = False) -> dict[s
             counters = {key: RouteCounters.from_flat(named) for key, named in totals.items()}
             payload["counters"] = "fleet"
     payload["routes"] = route_rows(snapshot.routes, counters)
+    recorder = router.traffic_recorder
+    if recorder is not None:  # this process's own: samples stored, and lost (full, failed)
+        payload["recorder"] = {"stored": recorder.stored, "dropped": recorder.dropped}
     return payload
 
 

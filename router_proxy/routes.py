@@ -166,16 +166,28 @@ def flask_specs(app: Any) -> list[RouteSpec]:
 
     A WSGI app without a ``url_map`` (even under middleware we cannot see through) yields
     no routes: every request is then unknown, and unknown requests go to legacy."""
+    return [
+        RouteSpec(method, template, regex, True, False)
+        for method, template, regex, _rule in flask_rules(app)
+    ]
+
+
+def flask_rules(app: Any) -> Iterator[tuple[str, str, str, Any]]:
+    """(method, template, regex, werkzeug Rule) for every routed method of a Flask app."""
     url_map = getattr(_layer_with(app, "url_map", depth=3), "url_map", None)
     if url_map is None:
-        return []
-    specs = []
+        return
     for rule in url_map.iter_rules():
         template, regex = _flask_template(rule)
         for method in sorted(rule.methods or ()):
             if method not in IMPLICIT_METHODS or not _implicit(rule, method):
-                specs.append(RouteSpec(method, template, regex, True, False))
-    return specs
+                yield method, template, regex, rule
+
+
+def flask_view(app: Any, endpoint: str) -> Any:
+    """The view function behind ``endpoint`` of a Flask app (under its wrappers), or None."""
+    views = getattr(_layer_with(app, "view_functions", depth=3), "view_functions", {})
+    return views.get(endpoint)
 
 
 def _layer_with(app: Any, attribute: str, depth: int) -> Any:

@@ -6,7 +6,19 @@ from __future__ import annotations
 
 import typer
 
-from strangler.cli import db, demo, flags, parity, rollout, routes, serve, status, up
+from strangler.cli import (
+    db,
+    demo,
+    flags,
+    openapi,
+    parity,
+    port,
+    rollout,
+    routes,
+    serve,
+    status,
+    up,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(db.app, name="db")
@@ -14,6 +26,8 @@ app.add_typer(flags.app, name="flags")
 app.add_typer(parity.app, name="parity")
 app.add_typer(rollout.app, name="rollout")
 app.command("demo")(demo.demo)
+app.command("openapi")(openapi.openapi)
+app.command("port")(port.port)
 app.command("routes")(routes.routes)
 app.command("serve")(serve.serve)
 app.command("status")(status.status)

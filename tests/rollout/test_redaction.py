@@ -39,6 +39,11 @@ def test_redact_text(text: str, redacted: str) -> None:
         ),
         pytest.param([{"note": "4000 0566 5566 5556"}], [{"note": REDACTED}], id="nested"),
         pytest.param({"flag": True}, {"flag": True}, id="bool-kept"),
+        pytest.param(
+            {"headers": {"Authorization": "Bearer abc", "Cookie": "s=1", "Accept": "*/*"}},
+            {"headers": {"Authorization": REDACTED, "Cookie": REDACTED, "Accept": "*/*"}},
+            id="echoed-headers",
+        ),
     ],
 )
 def test_redact_json(value: Any, redacted: Any) -> None:

@@ -161,15 +161,22 @@ def test_unsampled_routes_are_not_recorded_and_answers_do_not_change(
 def test_a_failing_store_drops_samples_and_serves_every_request(record, make_owner):
     alice = make_owner("alice")
 
-    async def scenario(client: httpx.AsyncClient) -> list[int]:
-        return [(await client.get("/api/v1/me", headers=alice.headers)).status_code
-                for _ in range(3)]  # fmt: skip
+    async def scenario(client: httpx.AsyncClient) -> tuple[list[int], Any]:
+        statuses = [(await client.get("/api/v1/me", headers=alice.headers)).status_code
+                    for _ in range(3)]  # fmt: skip
+        for _ in range(500):  # the writes fail in the recorder's thread, a moment later
+            seen = (await client.get("/_strangler/status")).json()["recorder"]
+            if seen["stored"] + seen["dropped"] == 3:
+                break
+            await asyncio.sleep(0.01)
+        return statuses, seen
 
     dead = "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=1"
-    statuses, recorder = record(scenario, {"*": 100}, url=dead)
+    (statuses, status), recorder = record(scenario, {"*": 100}, url=dead)
 
     assert statuses == [200, 200, 200]
     assert (recorder.stored, recorder.dropped) == (0, 3)
+    assert status == {"stored": 0, "dropped": 3}  # what /_strangler/status reports
 
 
 @pytest.mark.parametrize(

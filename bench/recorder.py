@@ -1,0 +1,118 @@
+"""The traffic recorder's cost on the client's path (issue 14): the router recording 10%
+and 100% of every route's requests against the same router with the recorder off,
+measured in the same run, interleaved.
+
+Three routers under uvicorn on core 0 (the recorder's writer thread runs there too, and
+PostgreSQL wherever the OS puts it), wrk on core 1. Each row: the rate with the recorder
+on over the rate with it off, for the same route; and how many samples that router then
+stored or dropped (its queue full, or a write failed), read from its
+``/_strangler/status``: a drop costs the client nothing, a stored sample costs a copy of
+the body, a JSON parse, a schema inference and an INSERT on the router's core.
+
+Run: ``make bench BENCH=recorder`` or ``python -m bench recorder``.
+
+Example:
+    >>> SETUPS["100%"]
+    'recording_100_router_app'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+
+from bench.harness import (
+    Server,
+    WrkResult,
+    ensure_tool,
+    free_port,
+    machine_line,
+    run_wrk,
+    write_section,
+)
+from bench.router import UVICORN_FLAGS, interleaved, median_results
+
+SETUPS = {"off": "router_app", "10%": "recording_10_router_app", "100%": "recording_100_router_app"}
+ROUTES = (("new, 8 KB JSON", "/new/large"), ("legacy, 15 B JSON", "/legacy/hello"))
+
+
+@contextmanager
+def routers() -> Iterator[dict[str, Server]]:
+    servers: dict[str, Server] = {}
+    for name, target in SETUPS.items():
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", f"bench.apps:{target}", "--factory"]
+        command += ["--port", str(port), "--lifespan", "on", *UVICORN_FLAGS]
+        servers[name] = Server(command, port, health_path="/healthz")
+    with ExitStack() as stack:
+        for server in servers.values():
+            stack.enter_context(server)
+        yield servers
+
+
+def recorder_counts(server: Server) -> dict[str, int]:
+    with urllib.request.urlopen(server.url("/_strangler/status"), timeout=5) as response:
+        found: dict[str, int] = json.loads(response.read()).get("recorder", {})
+    return found
+
+
+def measure(
+    servers: Mapping[str, Server], connections: int, seconds: float, rounds: int
+) -> dict[str, WrkResult]:
+    names = [f"{setup}|{path}" for _, path in ROUTES for setup in SETUPS]
+    for name in names:  # warm-up
+        setup, path = name.split("|")
+        run_wrk(servers[setup].url(path), connections, 2)
+    samples: dict[str, list[WrkResult]] = {name: [] for name in names}
+    for _, name in interleaved(names, rounds):
+        setup, path = name.split("|")
+        samples[name].append(run_wrk(servers[setup].url(path), connections, seconds))
+    return median_results(samples)
+
+
+def render(
+    results: Mapping[str, WrkResult], counts: Mapping[str, dict[str, int]], note: str
+) -> str:
+    lines = [
+        "## Traffic recorder (router, recording ÷ off)",
+        "",
+        machine_line(),
+        "",
+        note,
+        "",
+        "| route | off rps | 10% rps | 10% ÷ off | 100% rps | 100% ÷ off |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, path in ROUTES:
+        off, ten, full = (results[f"{setup}|{path}"] for setup in SETUPS)
+        lines.append(
+            f"| {label} | {off.rps:,.0f} | {ten.rps:,.0f} | x{ten.rps / off.rps:.2f} | "
+            f"{full.rps:,.0f} | x{full.rps / off.rps:.2f} |"
+        )
+    lines.append("")
+    for setup in ("10%", "100%"):
+        seen = counts.get(setup, {})
+        lines.append(
+            f"- {setup}: {seen.get('stored', 0):,} samples stored, "
+            f"{seen.get('dropped', 0):,} dropped over the whole run"
+        )
+    return "\n".join(lines)
+
+
+def main(seconds: float = 5.0, rounds: int = 3, connections: int = 50) -> str:
+    ensure_tool("wrk")
+    with routers() as servers:
+        results = measure(servers, connections, seconds, rounds)
+        counts = {setup: recorder_counts(servers[setup]) for setup in ("10%", "100%")}
+    note = (
+        f"Medians of {rounds} interleaved rounds of {seconds:.0f} s after a 2 s warm-up, wrk "
+        f"-t2 -c{connections} on core 1; the routers under uvicorn on core 0, built as "
+        "`strangler serve` builds them (access log, metrics, windows), recording into "
+        'PostgreSQL with `[record_sample] "*"` at 10% and 100% (record_max_rows 200).'
+    )
+    body = render(results, counts, note)
+    write_section("recorder", body)
+    return body
