@@ -6,8 +6,9 @@ Three routers under uvicorn on core 0 (the recorder's writer thread runs there t
 PostgreSQL wherever the OS puts it), wrk on core 1. Each row: the rate with the recorder
 on over the rate with it off, for the same route; and how many samples that router then
 stored or dropped (its queue full, or a write failed), read from its
-``/_strangler/status``: a drop costs the client nothing, a stored sample costs a copy of
-the body, a JSON parse, a schema inference and an INSERT on the router's core.
+``/_strangler/status``: a sample past the route's ``record_max_per_second`` or dropped
+costs next to nothing, a stored one a copy of the body, a JSON parse, a schema inference
+and its share of a batched INSERT on the router's core.
 
 Run: ``make bench BENCH=recorder`` or ``python -m bench recorder``.
 
@@ -24,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 
+from bench.database import fresh_database
 from bench.harness import (
     Server,
     WrkResult,
@@ -36,17 +38,20 @@ from bench.harness import (
 from bench.router import UVICORN_FLAGS, interleaved, median_results
 
 SETUPS = {"off": "router_app", "10%": "recording_10_router_app", "100%": "recording_100_router_app"}
+BENCH_DB = "strangler_bench_recorder"
 ROUTES = (("new, 8 KB JSON", "/new/large"), ("legacy, 15 B JSON", "/legacy/hello"))
 
 
 @contextmanager
-def routers() -> Iterator[dict[str, Server]]:
+def routers(database_url: str) -> Iterator[dict[str, Server]]:
+    """Every router on the same migrated database (windows, counters, recordings)."""
+    env = {"DATABASE_URL": database_url}
     servers: dict[str, Server] = {}
     for name, target in SETUPS.items():
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", f"bench.apps:{target}", "--factory"]
         command += ["--port", str(port), "--lifespan", "on", *UVICORN_FLAGS]
-        servers[name] = Server(command, port, health_path="/healthz")
+        servers[name] = Server(command, port, health_path="/healthz", env=env)
     with ExitStack() as stack:
         for server in servers.values():
             stack.enter_context(server)
@@ -97,6 +102,7 @@ def render(
         seen = counts.get(setup, {})
         lines.append(
             f"- {setup}: {seen.get('stored', 0):,} samples stored, "
+            f"{seen.get('limited', 0):,} past record_max_per_second, "
             f"{seen.get('dropped', 0):,} dropped over the whole run"
         )
     return "\n".join(lines)
@@ -104,14 +110,15 @@ def render(
 
 def main(seconds: float = 5.0, rounds: int = 3, connections: int = 50) -> str:
     ensure_tool("wrk")
-    with routers() as servers:
+    with routers(fresh_database(BENCH_DB)) as servers:
         results = measure(servers, connections, seconds, rounds)
         counts = {setup: recorder_counts(servers[setup]) for setup in ("10%", "100%")}
     note = (
         f"Medians of {rounds} interleaved rounds of {seconds:.0f} s after a 2 s warm-up, wrk "
         f"-t2 -c{connections} on core 1; the routers under uvicorn on core 0, built as "
         "`strangler serve` builds them (access log, metrics, windows), recording into "
-        'PostgreSQL with `[record_sample] "*"` at 10% and 100% (record_max_rows 200).'
+        'PostgreSQL with `[record_sample] "*"` at 10% and 100% (record_max_rows 200, '
+        "record_max_per_second 10)."
     )
     body = render(results, counts, note)
     write_section("recorder", body)

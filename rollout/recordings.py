@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 import psycopg2
 import psycopg2.extensions
+import psycopg2.extras
 
 from rollout.errors import RecordingError
 from rollout.redaction import (
@@ -51,7 +52,7 @@ _VARIABLE = re.compile(r"{(\w+)(:path)?}")
 _INSERT = """
 INSERT INTO recorded_exchanges
     (route_key, backend, status, exchange, request_schema, response_schema)
-VALUES (%s, %s, %s, %s, %s, %s) RETURNING id
+VALUES %s
 """
 # Keep the newest ``max_rows`` of the route: everything older than the max_rows-th goes.
 _TRIM = """
@@ -60,9 +61,11 @@ DELETE FROM recorded_exchanges WHERE route_key = %(key)s AND id < (
     ORDER BY id DESC OFFSET %(keep)s LIMIT 1)
 """
 _SELECT = """
-SELECT id, route_key, backend, status, exchange, request_schema, response_schema
+SELECT id, route_key, backend, status, {exchange}, request_schema, response_schema
 FROM recorded_exchanges {where} ORDER BY id
 """
+# What route_shape reads: the schemas, not the (up to 256 KiB) bodies.
+_WITHOUT_BODIES = "exchange - 'request_body' - 'response_body'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,26 +162,34 @@ class RecordingStore:
         self._conn: psycopg2.extensions.connection | None = None
         self._lock = threading.Lock()
 
-    def record(self, row: ExchangeRow) -> int:
-        values = (
-            row.route_key,
-            row.backend,
-            row.status,
-            json.dumps(row.exchange),
-            _json_or_null(row.request_schema),
-            _json_or_null(row.response_schema),
-        )
-        with self._cursor() as cur:
-            cur.execute(_INSERT, values)
-            new_id = int(cur.fetchone()[0])  # type: ignore[index]
-            cur.execute(_TRIM, {"key": row.route_key, "keep": self.max_rows - 1})
-            return new_id
+    def record(self, row: ExchangeRow) -> None:
+        self.record_many([row])
 
-    def rows(self, route_key: str | None = None) -> list[ExchangeRow]:
-        """Every kept row (of one route), oldest first."""
-        where, args = ("WHERE route_key = %s", (route_key,)) if route_key else ("", ())
+    def record_many(self, rows: Sequence[ExchangeRow]) -> None:
+        """One INSERT for all of ``rows``, then each route trimmed to its newest max_rows."""
+        values = [
+            (
+                row.route_key,
+                row.backend,
+                row.status,
+                json.dumps(row.exchange),
+                _json_or_null(row.request_schema),
+                _json_or_null(row.response_schema),
+            )
+            for row in rows
+        ]
         with self._cursor() as cur:
-            cur.execute(_SELECT.format(where=where), args)
+            psycopg2.extras.execute_values(cur, _INSERT, values)
+            for route_key in sorted({row.route_key for row in rows}):
+                cur.execute(_TRIM, {"key": route_key, "keep": self.max_rows - 1})
+
+    def rows(self, route_key: str | None = None, bodies: bool = True) -> list[ExchangeRow]:
+        """Every kept row (of one route), oldest first; ``bodies=False`` leaves the
+        exchange's bodies out (enough for ``route_shape``)."""
+        where, args = ("WHERE route_key = %s", (route_key,)) if route_key else ("", ())
+        exchange = "exchange" if bodies else _WITHOUT_BODIES
+        with self._cursor() as cur:
+            cur.execute(_SELECT.format(exchange=exchange, where=where), args)
             found = cur.fetchall()
         return [ExchangeRow(r[1], r[2], r[3], r[4], r[5], r[6], id=r[0]) for r in found]
 

@@ -86,6 +86,8 @@ class Settings:
     shadow_cpus: tuple[int, ...] = ()
     # The traffic recorder keeps this many of each route's newest samples (router_proxy.recorder).
     record_max_rows: int = 200
+    # ... and stores at most this many samples of a route a second (the rest: "limited").
+    record_max_per_second: float = 10.0
     # The router's JSON access line: "all", "errors" (status >= 500) or "off" (router_proxy.logs).
     access_log: str = "all"
 

@@ -7,11 +7,11 @@
   (requests per backend, comparisons, mismatches, shadow drops) summed over every router
   process (``"counters": "fleet"``; this process's own when no fleet store is set up or
   it fails: ``"process"`` with ``fleet_error``), as JSON for ``strangler status``; with
-  the traffic recorder on, this process's samples ``stored`` and ``dropped``;
+  the traffic recorder on, this process's samples ``stored``, ``dropped``, ``limited``;
   ``?per_process=1`` adds each process's own;
 - ``new/docs``, ``new/redoc``, ``new/openapi.json``: the new app's generated docs
   (``router_proxy.new_docs``), moved off the paths legacy owns;
-- ``openapi.json``, ``docs``, ``redoc``: one OpenAPI for both apps, owners tagged
+- ``openapi.json``, ``docs``: one OpenAPI for both apps, owners tagged
   (``router_proxy.merged_docs``);
 - anything else: the dashboard (``rollout.dashboard``) when one is mounted, else 404.
 
@@ -106,7 +106,8 @@ async def status_payload(router: RouterApp, per_process: bool = False) -> dict[s
     payload["routes"] = route_rows(snapshot.routes, counters)
     recorder = router.traffic_recorder
     if recorder is not None:  # this process's own: samples stored, and lost (full, failed)
-        payload["recorder"] = {"stored": recorder.stored, "dropped": recorder.dropped}
+        counts = {"stored": recorder.stored, "dropped": recorder.dropped}
+        payload["recorder"] = {**counts, "limited": recorder.limited}
     return payload
 
 

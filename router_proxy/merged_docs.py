@@ -2,9 +2,10 @@
 
 - ``/_strangler/openapi.json``: the document, built per request from the route table, the
   flags as they are now and the traffic recorder's rows (read in a thread);
-- ``/_strangler/docs`` (Swagger UI) and ``/_strangler/redoc`` (ReDoc), their scripts and
-  styles served from the ``fastapi-offline`` package under ``/_strangler/docs/static/``:
-  no CDN, so the pages work on a machine with no internet.
+- ``/_strangler/docs``: Swagger UI, its script and styles served from the
+  ``fastapi-offline`` package under ``/_strangler/docs/static/``: no CDN, so the page
+  works on a machine with no internet. (No ReDoc page: its bundle fetches its own badge
+  from Redocly's CDN.)
 
 Example:
     >>> docs = MergedDocs([], {}, None, None, Snapshot)
@@ -29,7 +30,6 @@ from router_proxy.types import Receive, Scope, Send
 
 OPENAPI_PATH = "/_strangler/openapi.json"
 DOCS_PATH = "/_strangler/docs"
-REDOC_PATH = "/_strangler/redoc"
 STATIC_PREFIX = "/_strangler/docs/static"
 
 
@@ -52,7 +52,7 @@ class MergedDocs:
         self._static: Any = None
 
     def serves(self, path: str) -> bool:
-        pages = (OPENAPI_PATH, DOCS_PATH, REDOC_PATH)
+        pages = (OPENAPI_PATH, DOCS_PATH)
         return path in pages or path.startswith(STATIC_PREFIX + "/")
 
     def document(self) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class MergedDocs:
         if self.store is None:
             return {}
         try:
-            rows = self.store.rows()
+            rows = self.store.rows(bodies=False)
         except RecordingError as exc:
             access_log.warning("recordings_unreadable", error=str(exc))
             return {}
@@ -85,8 +85,6 @@ class MergedDocs:
             response: Any = JSONResponse(document)
         elif path == DOCS_PATH:
             response = _swagger(root)
-        elif path == REDOC_PATH:
-            response = _redoc(root)
         else:
             static_scope = {**scope, "root_path": root + STATIC_PREFIX}
             await self._static_files()(static_scope, receive, send)
@@ -120,15 +118,3 @@ def _swagger(root: str) -> Any:
         swagger_favicon_url=f"{static}/favicon.png",
     )
 
-
-def _redoc(root: str) -> Any:
-    from fastapi.openapi.docs import get_redoc_html
-
-    static = root + STATIC_PREFIX
-    return get_redoc_html(
-        openapi_url=root + OPENAPI_PATH,
-        title="Strangler: legacy + new",
-        redoc_js_url=f"{static}/redoc.standalone.js",
-        redoc_favicon_url=f"{static}/favicon.png",
-        with_google_fonts=False,
-    )

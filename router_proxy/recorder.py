@@ -10,8 +10,13 @@ route not named; ``strangler serve --record 10`` sets it)::
 
 A sampled request's body and answer are copied as they pass (the same recorder the shadow
 uses: the client's bytes do not change) and handed to a queue; one task stores them from
-a thread, off the client's path. A full queue drops the sample (counted), and a failed
-write is logged and dropped: recording never slows or fails a request. Answers larger
+a thread, off the client's path, as many per INSERT as queued meanwhile. While the queue
+is full nothing is sampled (counted as dropped, and not even copied), nor past
+``record_max_per_second`` samples of one route (counted as limited: the table keeps only
+the newest ``record_max_rows`` anyway, so more would cost CPU and add nothing), and a failed
+write is logged and dropped: recording never fails or blocks a request. What it costs the
+router's core (the copy, the writer's JSON work) is measured by ``make bench
+BENCH=recorder``. Answers larger
 than ``shadow_max_body_bytes`` are not recorded. At most ``record_max_rows`` rows per
 route are kept, the newest.
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
     from router_proxy.dispatch import RouterApp, Served
 
 QUEUE_SIZE = 256
+# Samples written per INSERT: one round trip for what queued while the last one ran.
+BATCH_SIZE = 64
 DRAIN_SECONDS = 2.0
 EVERY_ROUTE = "*"
 
@@ -84,9 +92,8 @@ def attach_recorder(router: RouterApp, raw: Mapping[str, Any]) -> TrafficRecorde
     settings = router.settings
     if not settings.database_url:
         raise ConfigError("[record_sample] stores into PostgreSQL: set DATABASE_URL")
-    recorder = TrafficRecorder(
-        RecordingStore(settings.database_url, settings.record_max_rows), sampling
-    )
+    store = RecordingStore(settings.database_url, settings.record_max_rows)
+    recorder = TrafficRecorder(store, sampling, settings.record_max_per_second)
     router.traffic_recorder = recorder
     router.starters.append(recorder.start)
     router.closers.append(recorder.aclose)
@@ -96,19 +103,45 @@ def attach_recorder(router: RouterApp, raw: Mapping[str, Any]) -> TrafficRecorde
 class TrafficRecorder:
     """Samples requests (``wants``), takes finished ones (``offer``) and stores them."""
 
-    def __init__(self, store: RecordingStore, sampling: RecordSampling) -> None:
+    def __init__(
+        self, store: RecordingStore, sampling: RecordSampling, per_second: float = 10.0
+    ) -> None:
         self.store = store
         self.sampling = sampling
+        self.per_second = per_second  # per route: the table keeps the newest rows only
+        self.budgets: dict[str, tuple[float, float]] = {}  # route -> (tokens, at)
         self.queue: asyncio.Queue[Seen] | None = None
         self.task: asyncio.Task[None] | None = None
         self.dropped = 0  # samples lost to a full queue or a failed write
+        self.limited = 0  # sampled, but past the route's per_second budget
         self.stored = 0
 
     def wants(self, route: RouteInfo | None) -> bool:
         if route is None:
             return False
         percent = self.sampling.percent(route.key)
-        return percent > 0 and random.random() * 100 < percent
+        if percent <= 0 or random.random() * 100 >= percent:
+            return False
+        if not self._within_budget(route.key):
+            self.limited += 1
+            return False
+        if self.queue is not None and self.queue.full():
+            self.dropped += 1  # not even copied: a full queue would drop it anyway
+            return False
+        return True
+
+    def _within_budget(self, route_key: str) -> bool:
+        """A token bucket per route: at most ``per_second`` samples a second, in bursts of
+        as many. Past that a sample would only push out one stored a moment ago."""
+        now = time.monotonic()
+        burst = max(1.0, self.per_second)  # a budget under 1 a second still takes one
+        tokens, at = self.budgets.get(route_key, (burst, now))
+        tokens = min(burst, tokens + (now - at) * self.per_second)
+        if tokens < 1:
+            self.budgets[route_key] = (tokens, now)
+            return False
+        self.budgets[route_key] = (tokens - 1, now)
+        return True
 
     def offer(self, served: Served, backend: str) -> None:
         """Never blocks: a sample that does not fit in the queue is dropped."""
@@ -136,19 +169,22 @@ class TrafficRecorder:
 
     async def _drain(self, queue: asyncio.Queue[Seen]) -> None:
         while True:
-            seen = await queue.get()
+            batch = [await queue.get()]
+            while len(batch) < BATCH_SIZE and not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await asyncio.to_thread(self._store, seen)
+                await asyncio.to_thread(self._store, batch)
             finally:
-                queue.task_done()
+                for _ in batch:
+                    queue.task_done()
 
-    def _store(self, seen: Seen) -> None:
+    def _store(self, batch: list[Seen]) -> None:
         try:
-            self.store.record(exchange_row(seen))
-            self.stored += 1
+            self.store.record_many([exchange_row(seen) for seen in batch])
+            self.stored += len(batch)
         except RecordingError as exc:
-            self.dropped += 1
-            access_log.warning("record_failed", route_key=seen.route_key, error=str(exc))
+            self.dropped += len(batch)
+            access_log.warning("record_failed", samples=len(batch), error=str(exc))
 
 
 def _seen(served: Served, backend: str) -> Seen | None:

@@ -97,6 +97,11 @@ def test_a_sampled_read_is_stored_with_the_contracts_shape(
     assert set(response.schema["properties"]) == CONTRACT_ACCOUNT
     assert response.schema["properties"]["created_at"]["format"] == "date-time"
     assert shape.path_params == {"account_id": {"type": "integer"}}
+    store = RecordingStore(database_url)
+    light = store.rows(ACCOUNT, bodies=False)  # what the merged OpenAPI reads
+    store.close()
+    assert "response_body" not in light[0].exchange
+    assert route_shape(ACCOUNT, light) == shape
 
 
 def test_secrets_and_card_numbers_never_reach_the_table(
@@ -176,7 +181,22 @@ def test_a_failing_store_drops_samples_and_serves_every_request(record, make_own
 
     assert statuses == [200, 200, 200]
     assert (recorder.stored, recorder.dropped) == (0, 3)
-    assert status == {"stored": 0, "dropped": 3}  # what /_strangler/status reports
+    assert status == {"stored": 0, "dropped": 3, "limited": 0}  # /_strangler/status
+
+
+def test_a_route_is_sampled_at_most_record_max_per_second(record, database_url, make_owner):
+    alice = make_owner("alice")
+
+    async def scenario(client: httpx.AsyncClient) -> list[int]:
+        # 12 requests in well under a second: a budget of 4 a second lets 4 through
+        return [(await client.get("/api/v1/me", headers=alice.headers)).status_code
+                for _ in range(12)]  # fmt: skip
+
+    statuses, recorder = record(scenario, {"*": 100}, record_max_per_second=4)
+
+    assert statuses == [200] * 12
+    assert (recorder.stored, recorder.limited) == (4, 8)
+    assert len(stored(database_url, "GET /api/v1/me")) == 4
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,11 @@ def recorded(recordings_db: Database, database_url: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {data.owners[0]['api_key']}"}
         await client.get("/api/v1/accounts/999999", headers=headers)
 
-    raw = {"flags": {"provider": "static"}, "record_sample": {ACCOUNT: 100}}
+    raw = {
+        "flags": {"provider": "static"},
+        "record_sample": {ACCOUNT: 100},
+        "router": {"record_max_per_second": 1000},  # 13 requests in a blink: keep them all
+    }
     overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
     router = build_router(raw, {"DATABASE_URL": database_url}, overrides,
                           apps=Apps(create_app(), None))  # fmt: skip
