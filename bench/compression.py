@@ -15,22 +15,19 @@ Example:
 
 from __future__ import annotations
 
-import sys
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from bench.harness import (
     Server,
     WrkResult,
     ensure_tool,
-    free_port,
     machine_line,
-    run_wrk,
     write_section,
 )
-from bench.router import UVICORN_FLAGS, interleaved, median_results
+from bench.router import all_running, factory_router, wrk_medians
 
 
 @dataclass(frozen=True)
@@ -54,18 +51,9 @@ CASES = (
 )
 
 
-@contextmanager
-def routers() -> Iterator[dict[str, Server]]:
-    servers: dict[str, Server] = {}
-    for name, target in (("off", "router_app"), ("on", "compressed_router_app")):
-        port = free_port()
-        command = [sys.executable, "-m", "uvicorn", f"bench.apps:{target}", "--factory"]
-        command += ["--port", str(port), "--lifespan", "on", *UVICORN_FLAGS]
-        servers[name] = Server(command, port, health_path="/healthz")
-    with ExitStack() as stack:
-        for server in servers.values():
-            stack.enter_context(server)
-        yield servers
+def routers() -> AbstractContextManager[dict[str, Server]]:
+    return all_running({"off": factory_router("router_app"),
+                        "on": factory_router("compressed_router_app")})  # fmt: skip
 
 
 def answer_bytes(server: Server, case: Case) -> int:
@@ -77,16 +65,12 @@ def answer_bytes(server: Server, case: Case) -> int:
 def measure(
     servers: Mapping[str, Server], connections: int, seconds: float, rounds: int
 ) -> dict[str, WrkResult]:
-    names = [f"{side}|{case.label}" for case in CASES for side in ("off", "on")]
-    by_name = {f"{side}|{case.label}": (side, case) for case in CASES for side in ("off", "on")}
-    for side, case in by_name.values():  # warm-up
-        run_wrk(servers[side].url(case.path), connections, 2, headers=case.headers)
-    samples: dict[str, list[WrkResult]] = {name: [] for name in names}
-    for _, name in interleaved(names, rounds):
-        side, case = by_name[name]
-        url = servers[side].url(case.path)
-        samples[name].append(run_wrk(url, connections, seconds, headers=case.headers))
-    return median_results(samples)
+    targets = {
+        f"{side}|{case.label}": (servers[side].url(case.path), case.headers)
+        for case in CASES
+        for side in ("off", "on")
+    }
+    return wrk_medians(targets, connections, seconds, rounds)
 
 
 def render(

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from bench.harness import (
@@ -33,7 +33,7 @@ from bench.harness import (
     run_wrk,
     write_section,
 )
-from bench.router import UVICORN_FLAGS, interleaved
+from bench.router import UVICORN_FLAGS, all_running, interleaved
 
 CONCURRENCY = 100
 PATHS = ("/new/hello", "/legacy/hello")
@@ -70,16 +70,12 @@ def _commands(port: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-@contextmanager
-def running() -> Iterator[dict[str, Server]]:
+def running() -> AbstractContextManager[dict[str, Server]]:
     servers = {}
     for name in ("uvicorn", "granian", "hypercorn"):
         port = free_port()
         servers[name] = Server(_commands(port)[name], port, health_path="/healthz")
-    with ExitStack() as stack:
-        for server in servers.values():
-            stack.enter_context(server)
-        yield servers
+    return all_running(servers)
 
 
 def drive(server: Server, load: Load, path: str, seconds: float) -> H2loadResult:

@@ -20,42 +20,29 @@ Example:
 from __future__ import annotations
 
 import json
-import sys
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 from bench.database import fresh_database
 from bench.harness import (
     Server,
     WrkResult,
     ensure_tool,
-    free_port,
     machine_line,
-    run_wrk,
     write_section,
 )
-from bench.router import UVICORN_FLAGS, interleaved, median_results
+from bench.router import all_running, factory_router, wrk_medians
 
 SETUPS = {"off": "router_app", "10%": "recording_10_router_app", "100%": "recording_100_router_app"}
 BENCH_DB = "strangler_bench_recorder"
 ROUTES = (("new, 8 KB JSON", "/new/large"), ("legacy, 15 B JSON", "/legacy/hello"))
 
 
-@contextmanager
-def routers(database_url: str) -> Iterator[dict[str, Server]]:
+def routers(database_url: str) -> AbstractContextManager[dict[str, Server]]:
     """Every router on the same migrated database (windows, counters, recordings)."""
     env = {"DATABASE_URL": database_url}
-    servers: dict[str, Server] = {}
-    for name, target in SETUPS.items():
-        port = free_port()
-        command = [sys.executable, "-m", "uvicorn", f"bench.apps:{target}", "--factory"]
-        command += ["--port", str(port), "--lifespan", "on", *UVICORN_FLAGS]
-        servers[name] = Server(command, port, health_path="/healthz", env=env)
-    with ExitStack() as stack:
-        for server in servers.values():
-            stack.enter_context(server)
-        yield servers
+    return all_running({name: factory_router(t, env) for name, t in SETUPS.items()})
 
 
 def recorder_counts(server: Server) -> dict[str, int]:
@@ -67,15 +54,10 @@ def recorder_counts(server: Server) -> dict[str, int]:
 def measure(
     servers: Mapping[str, Server], connections: int, seconds: float, rounds: int
 ) -> dict[str, WrkResult]:
-    names = [f"{setup}|{path}" for _, path in ROUTES for setup in SETUPS]
-    for name in names:  # warm-up
-        setup, path = name.split("|")
-        run_wrk(servers[setup].url(path), connections, 2)
-    samples: dict[str, list[WrkResult]] = {name: [] for name in names}
-    for _, name in interleaved(names, rounds):
-        setup, path = name.split("|")
-        samples[name].append(run_wrk(servers[setup].url(path), connections, seconds))
-    return median_results(samples)
+    targets: dict[str, tuple[str, Mapping[str, str]]] = {
+        f"{setup}|{path}": (servers[setup].url(path), {}) for _, path in ROUTES for setup in SETUPS
+    }
+    return wrk_medians(targets, connections, seconds, rounds)
 
 
 def render(

@@ -151,6 +151,37 @@ def median_results(samples: Mapping[str, Sequence[WrkResult]]) -> dict[str, WrkR
     }
 
 
+@contextmanager
+def all_running(servers: Mapping[str, Server]) -> Iterator[dict[str, Server]]:
+    """Every server started, each on the server core, and all stopped on the way out."""
+    with ExitStack() as stack:
+        yield {name: stack.enter_context(server) for name, server in servers.items()}
+
+
+def factory_router(target: str, env: Mapping[str, str] | None = None) -> Server:
+    """uvicorn serving the ``bench.apps`` factory ``target`` with its lifespan."""
+    port = free_port()
+    command = _uvicorn(f"bench.apps:{target}", port, "--factory", "--lifespan", "on")
+    return Server(command, port, health_path="/healthz", env=env)
+
+
+def wrk_medians(
+    targets: Mapping[str, tuple[str, Mapping[str, str]]],
+    connections: int,
+    seconds: float,
+    rounds: int,
+) -> dict[str, WrkResult]:
+    """Each name's (url, headers) warmed up for 2 s, then driven ``rounds`` times,
+    interleaved with the others; the medians."""
+    for url, headers in targets.values():
+        run_wrk(url, connections, 2, headers=headers)
+    samples: dict[str, list[WrkResult]] = {name: [] for name in targets}
+    for _, name in interleaved(list(targets), rounds):
+        url, headers = targets[name]
+        samples[name].append(run_wrk(url, connections, seconds, headers=headers))
+    return median_results(samples)
+
+
 @dataclass(frozen=True)
 class Row:
     comparison: Comparison

@@ -162,9 +162,6 @@ class RecordingStore:
         self._conn: psycopg2.extensions.connection | None = None
         self._lock = threading.Lock()
 
-    def record(self, row: ExchangeRow) -> None:
-        self.record_many([row])
-
     def record_many(self, rows: Sequence[ExchangeRow]) -> None:
         """One INSERT for all of ``rows``, then each route trimmed to its newest max_rows."""
         values = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import brotli
@@ -19,12 +19,11 @@ from fastapi.responses import StreamingResponse
 from flask import Flask, Response
 
 from router_proxy.asgi import Apps, build_router
-from router_proxy.backends.inprocess import Lifespan
 from router_proxy.compression import CompressionSettings, choose_encoding, load_compression
 from router_proxy.errors import ConfigError
 from router_proxy.serving import entrypoint
-from router_proxy.types import ASGIApp
 from tests.conftest import TEST_SECRET_KEY, Database
+from tests.router_proxy.in_process import Scenario, run_in_process
 
 LARGE = {"items": [{"id": n, "status": "captured", "amount": 1000 + n} for n in range(200)]}
 LARGE_BYTES = json.dumps(LARGE).encode()
@@ -73,33 +72,28 @@ def new_app() -> FastAPI:
     return app
 
 
-Scenario = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
 @pytest.fixture
 def serve(flag_db: Database, database_url: str) -> Iterator[Callable[..., None]]:
     """Run ``scenario`` against the entrypoint built from ``raw`` (a strangler.toml)."""
 
-    def run(scenario: Scenario, raw: dict[str, Any]) -> None:
+    def run(scenario: Scenario[None], raw: dict[str, Any]) -> None:
         raw = {"flags": {"provider": "static"}, **raw}
         env = {"DATABASE_URL": database_url}
         overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
         router = build_router(raw, env, overrides, apps=Apps(legacy_app(), new_app()))
-        asyncio.run(_drive(entrypoint(router, raw), scenario))
+        run_in_process(entrypoint(router, raw), _without_accept_encoding(scenario))
 
     yield run
 
 
-async def _drive(app: ASGIApp, scenario: Scenario) -> None:
-    lifespan = Lifespan(app)
-    await lifespan.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-            del client.headers["accept-encoding"]  # each test says what it accepts
-            await scenario(client)
-    finally:
-        await lifespan.shutdown()
+def _without_accept_encoding(scenario: Scenario[None]) -> Scenario[None]:
+    async def run(client: httpx.AsyncClient) -> None:
+        del client.headers["accept-encoding"]  # each test says what it accepts
+        await scenario(client)
+
+    return run
 
 
 ON = {"compression": {"enabled": True}}

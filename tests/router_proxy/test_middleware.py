@@ -21,13 +21,11 @@ from websockets.sync.client import connect
 
 from rollout.bucketing import in_rollout
 from rollout.naming import route_flag_name
-from router_proxy.backends.inprocess import Lifespan
 from router_proxy.errors import ConfigError
 from router_proxy.middleware import StranglerMiddleware
 from tests.conftest import TEST_SECRET_KEY, Database
+from tests.router_proxy.in_process import Scenario, run_in_process
 from tests.router_proxy.servers import FLASK_TARGET, uvicorn_thread
-
-Scenario = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
 def their_app() -> FastAPI:
@@ -91,20 +89,9 @@ def make_app(
     return make
 
 
-def serve(app: FastAPI, scenario: Scenario) -> None:
+def serve(app: FastAPI, scenario: Scenario[None]) -> None:
     """Run the app's lifespan around ``scenario``, as uvicorn would."""
-
-    async def main() -> None:
-        lifespan = Lifespan(app)
-        await lifespan.startup()
-        try:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-                await scenario(client)
-        finally:
-            await lifespan.shutdown()
-
-    asyncio.run(main())
+    run_in_process(app, scenario)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:

@@ -5,9 +5,8 @@ validated with openapi-spec-validator."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,11 +16,10 @@ from openapi_spec_validator import validate
 from werkzeug.routing import BaseConverter
 
 from router_proxy.asgi import Apps, build_router
-from router_proxy.backends.inprocess import Lifespan
 from tests.conftest import TEST_SECRET_KEY, Database, Owner
+from tests.router_proxy.in_process import Scenario, run_in_process
 from tests.router_proxy.test_recorder import payments_apps
 
-Scenario = Callable[[httpx.AsyncClient], Awaitable[Any]]
 ACCOUNT_FIELDS = {"id", "owner", "currency", "balance_cents", "status", "nickname", "created_at"}
 
 
@@ -61,24 +59,13 @@ def converters_app() -> Flask:
 
 @pytest.fixture
 def serve(recordings_db: Database, flag_db: Database, database_url: str) -> Callable[..., Any]:
-    def run(apps: Apps, scenario: Scenario, **raw: Any) -> Any:
+    def run(apps: Apps, scenario: Scenario[Any], **raw: Any) -> Any:
         raw = {"flags": {"provider": "static"}, **raw}
         overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
         app = build_router(raw, {"DATABASE_URL": database_url}, overrides, apps=apps)
-        return asyncio.run(_drive(app, scenario))
+        return run_in_process(app, scenario)
 
     return run
-
-
-async def _drive(app: Any, scenario: Scenario) -> Any:
-    lifespan = Lifespan(app)
-    await lifespan.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-            return await scenario(client)
-    finally:
-        await lifespan.shutdown()
 
 
 async def document(client: httpx.AsyncClient) -> dict[str, Any]:

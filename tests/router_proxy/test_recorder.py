@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,17 +14,15 @@ import pytest
 
 from rollout.recordings import RecordingStore, route_shape
 from router_proxy.asgi import Apps, build_router
-from router_proxy.backends.inprocess import Lifespan
 from router_proxy.errors import ConfigError
 from router_proxy.recorder import load_record_sample
 from tests.conftest import TEST_SECRET_KEY, Database, Owner
+from tests.router_proxy.in_process import Scenario, run_in_process
 
 ACCOUNT = "GET /api/v1/accounts/{account_id}"
 PAYMENTS = "POST /api/v1/payments"
 CONTRACT_ACCOUNT = {"id", "owner", "currency", "balance_cents", "status", "nickname", "created_at"}
 CARD = "4242 4242 4242 4242"
-
-Scenario = Callable[[httpx.AsyncClient], Awaitable[Any]]
 
 
 def payments_apps(nodeid: str) -> Apps:
@@ -43,26 +41,15 @@ def record(
     and the router's recorder, after the lifespan shut down (the queue drained)."""
 
     def run(
-        scenario: Scenario, sample: dict[str, float], url: str = database_url, **router: Any
+        scenario: Scenario[Any], sample: dict[str, float], url: str = database_url, **router: Any
     ) -> tuple[Any, Any]:
         raw = {"flags": {"provider": "static"}, "record_sample": sample, "router": router}
         env = {"DATABASE_URL": url}
         overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
         app = build_router(raw, env, overrides, apps=payments_apps(request.node.nodeid))
-        return asyncio.run(_drive(app, scenario)), app.traffic_recorder
+        return run_in_process(app, scenario), app.traffic_recorder
 
     return run
-
-
-async def _drive(app: Any, scenario: Scenario) -> Any:
-    lifespan = Lifespan(app)
-    await lifespan.startup()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-            return await scenario(client)
-    finally:
-        await lifespan.shutdown()
 
 
 def stored(database_url: str, route_key: str | None = None) -> list[Any]:

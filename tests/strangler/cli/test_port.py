@@ -24,7 +24,7 @@ from router_proxy.asgi import Apps, build_router
 from strangler.cli import app as cli
 from strangler.db.seed import build_dataset, write_dataset
 from tests.conftest import TEST_SECRET_KEY, Database
-from tests.router_proxy.test_recorder import _drive
+from tests.router_proxy.in_process import run_in_process
 
 ACCOUNT = "GET /api/v1/accounts/{account_id}"
 CONTRACT_ACCOUNT = {"id", "owner", "currency", "balance_cents", "status", "nickname", "created_at"}
@@ -57,7 +57,7 @@ def recorded(recordings_db: Database, database_url: str) -> dict[str, Any]:
     overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
     router = build_router(raw, {"DATABASE_URL": database_url}, overrides,
                           apps=Apps(create_app(), None))  # fmt: skip
-    asyncio.run(_drive(router, traffic))
+    run_in_process(router, traffic)
     return {"owners": data.owners}
 
 
