@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from router_proxy.dispatch import RouterApp
+from router_proxy.app import RouterApp
 from router_proxy.types import ASGIApp
 
 # A page of a payments list, as the reference API answers one: ~8 KB of JSON.

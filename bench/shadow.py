@@ -62,7 +62,7 @@ from bench.harness import (
     run_wrk,
     write_section,
 )
-from router_proxy.dispatch import RouterApp
+from router_proxy.app import RouterApp
 
 SHADOWED = "GET /healthz"
 PATH = "/healthz"
@@ -100,7 +100,7 @@ def shadow_router_app() -> RouterApp:
     from rollout.plan import parse_plan
     from rollout.providers.static import StaticProvider
     from router_proxy import logs
-    from router_proxy.asgi import build_app
+    from router_proxy.asgi import assemble
     from router_proxy.config import load_settings
     from router_proxy.wiring import attach_rollout
 
@@ -111,9 +111,9 @@ def shadow_router_app() -> RouterApp:
     sample = int(os.environ.get("BENCH_SHADOW_SAMPLE", "0"))
     key = PAYMENTS_SHADOWED if payments else SHADOWED
     plan = {"routes": {key: {"mode": "shadow", "shadow_sample": sample}}}
-    router = build_app(settings, StaticProvider(parse_plan(plan)))
-    attach_rollout(router, settings, {})
-    return router
+    assembly = assemble(settings, StaticProvider(parse_plan(plan)))
+    attach_rollout(assembly, {})
+    return assembly.build()
 
 
 # ---- the open-loop load generator (runs in its own process on the client core) ----

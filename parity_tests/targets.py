@@ -1,10 +1,11 @@
 """How the harness talks to an implementation: in-process WSGI or ASGI, or a remote URL.
 
 ``WsgiTarget`` calls a Flask app's WSGI callable, ``AsgiTarget`` an ASGI app (after running
-its lifespan startup itself, ``Lifespan``, and shutting it down on ``close``), each with a
-request built by ``httpx`` exactly as its WSGI/ASGI transports would build it: the same
-URL, headers and environ or scope. They skip the client's send machinery (auth flow,
-redirects, cookie jar, transport lookup), a third of each in-process request's cost.
+its lifespan startup with ``router_proxy.lifespan.AppLifespan``, and shutting it down on
+``close``), each with a request built by ``httpx`` exactly as its WSGI/ASGI transports
+would build it: the same URL, headers and environ or scope. They skip the client's send
+machinery (auth flow, redirects, cookie jar, transport lookup), a third of each in-process
+request's cost.
 ``RemoteTarget`` sends to a base URL. Cookies are never kept: the harness carries them.
 
 Example:
@@ -26,6 +27,8 @@ import httpx
 
 from parity_tests.errors import TargetError
 from rollout.compare import HttpResponse
+from router_proxy.errors import ConfigError
+from router_proxy.lifespan import AppLifespan
 
 BASE_URL = "http://testserver"
 
@@ -101,16 +104,22 @@ class WsgiTarget:
 class AsgiTarget:
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lifespan = Lifespan(app)
+        self._lifespan = AppLifespan(app)
 
     async def start(self) -> None:
-        await self._lifespan.startup()
+        try:
+            await self._lifespan.startup()
+        except ConfigError as exc:
+            raise TargetError(str(exc)) from exc
 
     async def send(self, request: Outgoing) -> Answer:
         return _answer(await call_asgi(self._app, _built(request)))
 
     async def close(self) -> None:
-        await self._lifespan.shutdown()
+        try:
+            await self._lifespan.shutdown()
+        except ConfigError as exc:
+            raise TargetError(str(exc)) from exc
 
 
 def call_wsgi(app: Any, request: httpx.Request) -> httpx.Response:
@@ -223,38 +232,3 @@ class RemoteTarget:
 
     async def close(self) -> None:
         await self._client.aclose()
-
-
-class Lifespan:
-    """Runs an ASGI app's lifespan protocol: startup now, shutdown on request."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def startup(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        self._task = asyncio.create_task(self._app(scope, self._inbox.get, self._outbox.put))
-        await self._inbox.put({"type": "lifespan.startup"})
-        await self._expect("lifespan.startup.complete")
-
-    async def shutdown(self) -> None:
-        if self._task is None:
-            return
-        await self._inbox.put({"type": "lifespan.shutdown"})
-        await self._expect("lifespan.shutdown.complete")
-        await self._task
-        self._task = None
-
-    async def _expect(self, wanted: str) -> None:
-        assert self._task is not None
-        getter = asyncio.ensure_future(self._outbox.get())
-        await asyncio.wait({getter, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if not getter.done():
-            getter.cancel()
-            raise TargetError(f"lifespan ended before {wanted}: {self._task.exception()!r}")
-        message = getter.result()
-        if message["type"] != wanted:
-            raise TargetError(f"lifespan: {message['type']} ({message.get('message', '')})")

@@ -25,32 +25,43 @@ from rollout.types import (
     Stickiness,
 )
 
-ONLY_LEGACY = Decision(Backend.LEGACY, reason="only legacy serves this route")
-ONLY_NEW = Decision(Backend.NEW, reason="only new serves this route")
-KILLED = Decision(Backend.LEGACY, reason="kill switch")
-NO_STABLE_IDENTITY = Decision(Backend.LEGACY, reason="write without a stable identity")
+ONLY_LEGACY = {
+    mode: Decision(Backend.LEGACY, reason="only legacy serves this route", mode=mode)
+    for mode in Mode
+}
+ONLY_NEW = {
+    mode: Decision(Backend.NEW, reason="only new serves this route", mode=mode) for mode in Mode
+}
+KILLED = {mode: Decision(Backend.LEGACY, reason="kill switch", mode=mode) for mode in Mode}
+NO_STABLE_IDENTITY = Decision(
+    Backend.LEGACY, reason="write without a stable identity", mode=Mode.CANARY
+)
 # Prebuilt answers: building a Decision and its reason per request costs a third of the budget.
-CANARY_IN = Decision(Backend.NEW, reason="canary: in")
-CANARY_OUT = Decision(Backend.LEGACY, reason="canary: out")
-NEW = Decision(Backend.NEW, reason="new")
-NEW_REVERSE_SHADOW = Decision(Backend.NEW, Backend.LEGACY, reason="new, reverse shadow")
-LEGACY_ANSWERS = {mode: Decision(Backend.LEGACY, reason=mode.value) for mode in Mode}
+CANARY_IN = Decision(Backend.NEW, reason="canary: in", mode=Mode.CANARY)
+CANARY_OUT = Decision(Backend.LEGACY, reason="canary: out", mode=Mode.CANARY)
+NEW = Decision(Backend.NEW, reason="new", mode=Mode.NEW)
+NEW_REVERSE_SHADOW = Decision(
+    Backend.NEW, Backend.LEGACY, reason="new, reverse shadow", mode=Mode.NEW
+)
+LEGACY_ANSWERS = {mode: Decision(Backend.LEGACY, reason=mode.value, mode=mode) for mode in Mode}
 LEGACY_SHADOWED = {
-    (mode, sandbox): Decision(Backend.LEGACY, Backend.NEW, sandbox=sandbox, reason=mode.value)
+    (mode, sandbox): Decision(
+        Backend.LEGACY, Backend.NEW, sandbox=sandbox, reason=mode.value, mode=mode
+    )
     for mode in Mode
     for sandbox in (False, True)
 }
 
 
 def decide(route: RouteInfo, ctx: CallerContext, snapshot: Snapshot) -> Decision:
-    if not route.in_new:
-        return ONLY_LEGACY
-    if not route.in_legacy:
-        return ONLY_NEW
-    if snapshot.kill_switch:
-        return KILLED
     flag = snapshot.flag_for(route.key)
     mode = flag.mode
+    if not route.in_new:
+        return ONLY_LEGACY[mode]
+    if not route.in_legacy:
+        return ONLY_NEW[mode]
+    if snapshot.kill_switch:
+        return KILLED[mode]
     if mode is Mode.LEGACY or mode is Mode.SHADOW:
         return _legacy_answers(route, ctx, flag)
     if mode is Mode.NEW:

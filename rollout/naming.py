@@ -4,15 +4,18 @@ One flag per route key. The name is ``route.`` + the lower-case method + one dot
 part per path segment, so it is valid in Unleash (``[A-Za-z0-9._~-]``, at most 100
 characters) and in a URL without escaping:
 
-- a path parameter ``{payment_id}`` becomes ``~payment_id`` (a converter such as
-  ``{id:int}`` is dropped: route keys carry none);
+- a path parameter ``{payment_id}`` becomes ``~payment_id``; the one converter route keys
+  carry, ``{name:path}`` (a parameter that spans segments), becomes ``~name~path`` (any
+  other converter, such as ``{id:int}``, is dropped: route keys carry none);
 - an empty segment (``/`` or a trailing slash) becomes a bare ``~``;
 - letters, digits and ``_`` stay as they are, ``-`` is doubled, and any other byte of the
   UTF-8 segment becomes ``-`` + two lower-case hex digits (``.`` -> ``-2e``).
 
 The mapping is injective, so ``route_key_for_flag`` turns a name back into its key (the
-Unleash provider needs that: the SDK only knows names). The global kill switch is the
-flag ``strangler.kill_switch``.
+Unleash provider needs that: the SDK only knows names). It is the only place a route's flag
+name is made: the route table, the flag stores, the Unleash writer, the dashboard and the
+steps all call it, so the group id the router hashes callers with is the name Unleash
+evaluates. The global kill switch is the flag ``strangler.kill_switch``.
 
 Example:
     >>> route_flag_name("GET /api/v1/payments/{payment_id}")
@@ -33,7 +36,8 @@ ROUTE_FLAG_PREFIX = "route."
 UNLEASH_NAME_LIMIT = 100
 
 _KEPT = re.compile(r"[A-Za-z0-9_]")
-_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
+_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+_SPANNING = "path"  # the converter of a parameter that spans segments
 _ESCAPE = re.compile(r"--|-([0-9a-f]{2})")
 
 
@@ -64,7 +68,8 @@ def _segment_name(segment: str) -> str:
         return "~"
     parameter = _PARAMETER.fullmatch(segment)
     if parameter:
-        return "~" + parameter.group(1)
+        spans = parameter.group(2) == _SPANNING
+        return "~" + parameter.group(1) + ("~" + _SPANNING if spans else "")
     return "".join(_escaped(char) for char in segment)
 
 
@@ -80,7 +85,8 @@ def _segment_from_name(part: str) -> str:
     if part == "~":
         return ""
     if part.startswith("~"):
-        return "{" + part[1:] + "}"
+        name, spans, _ = part[1:].partition("~")
+        return "{" + name + (":" + _SPANNING if spans else "") + "}"
     raw = _ESCAPE.sub(lambda m: "-" if m.group(0) == "--" else f"%{m.group(1)}", part)
     return _percent_decoded(raw)
 

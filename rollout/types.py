@@ -90,3 +90,4 @@ class Decision:
     shadow: Backend | None = None
     sandbox: bool = False  # the shadow copy of a write runs in sandbox mode
     reason: str = ""
+    mode: Mode | None = None  # the route's mode it was decided under (None: unknown route)

@@ -25,12 +25,13 @@ Example:
 
 from __future__ import annotations
 
+from router_proxy.app import RouterApp
 from router_proxy.asgi import build_app
 from router_proxy.config import Settings, load_settings
-from router_proxy.dispatch import RouterApp, Served
 from router_proxy.errors import ConfigError, RouterError
 from router_proxy.middleware import StranglerMiddleware
 from router_proxy.routes import RouteTable
+from router_proxy.served import Served
 
 __all__ = [
     "ConfigError",

@@ -1,5 +1,10 @@
 """The composition root: settings in, one ASGI app out.
 
+Every part of a router is made here (or by the ``attach_*`` functions it calls, each given
+the ``Assembly`` in progress, ``router_proxy.assembly``), in the order the parts depend on
+each other; ``build()`` then freezes them into one ``RouterApp``. Nothing is assigned onto
+a router after that.
+
 Example (serve it with any ASGI server)::
 
     from router_proxy.asgi import build_app
@@ -12,55 +17,52 @@ Example (serve it with any ASGI server)::
 from __future__ import annotations
 
 import asyncio
-import importlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rollout.compare import CompareRules
 from rollout.providers.base import FlagProvider
-from rollout.providers.static import StaticProvider
-from rollout.types import Snapshot
-from router_proxy.backends.absent import AbsentBackend
-from router_proxy.backends.base import Backend
-from router_proxy.backends.inprocess import LegacyInProcess, NewInProcess
-from router_proxy.backends.remote import RemoteBackend
+from router_proxy.app import RouterApp
+from router_proxy.assembly import (
+    Apps,
+    Assembly,
+    assemble,
+    build_backends,
+    import_app,
+    import_new_app,
+)
 from router_proxy.config import Settings, load_settings
-from router_proxy.dispatch import RouterApp, ShadowHook
-from router_proxy.errors import ConfigError
-from router_proxy.merged_docs import MergedDocs
-from router_proxy.new_docs import NewAppDocs
-from router_proxy.openapi import legacy_operations
+from router_proxy.fallback import FallbackRules
+from router_proxy.lifespan import closing
 from router_proxy.routes import RouteTable, build_route_table
 
 if TYPE_CHECKING:
     from router_proxy.dashboard_mount import CoverageSource
 
-
-@dataclass(frozen=True, slots=True)
-class Apps:
-    """The two apps as objects, for a caller that holds them already (the middleware form,
-    whose new app is the one it sits in). ``new`` None: legacy serves every route."""
-
-    legacy: Any
-    new: Any
+__all__ = [
+    "Apps",
+    "Assembly",
+    "assemble",
+    "build_app",
+    "build_backends",
+    "build_router",
+    "import_app",
+    "import_new_app",
+    "load_route_table",
+]
 
 
 def build_app(
     settings: Settings,
     provider: FlagProvider | None = None,
-    shadow_hook: ShadowHook | None = None,
     apps: Apps | None = None,
+    fallback: FallbackRules | None = None,
 ) -> RouterApp:
-    """``apps``: the app objects; by default imported from the settings' import strings."""
-    apps = apps or Apps(import_app(settings.legacy_app), import_new_app(settings))
-    table = build_route_table(apps.legacy, apps.new)
-    legacy, new = build_backends(settings, apps.legacy, apps.new)
-    provider = provider or StaticProvider(Snapshot())
-    router = RouterApp(table, provider, legacy, new, settings, shadow_hook)
-    router.new_docs = NewAppDocs.for_app(apps.new)
-    legacy_ops = legacy_operations(apps.legacy)
-    router.merged_docs = MergedDocs(table, legacy_ops, apps.new, None, provider.snapshot)
-    return router
+    """The router alone: routes, flags, backends; no shadow, recorder or dashboard."""
+    assembly = assemble(settings, provider, apps)
+    if fallback is not None:
+        assembly.fallback = fallback
+    return assembly.build()
 
 
 def build_router(
@@ -70,12 +72,16 @@ def build_router(
     flags: str | None = None,
     coverage: CoverageSource | None = None,
     apps: Apps | None = None,
+    provider: FlagProvider | None = None,
+    rules: Mapping[str, CompareRules] | None = None,
+    extend: Callable[[Assembly], object] | None = None,
 ) -> RouterApp:
     """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
-    overrides it), shadow with comparator and ledger, owner lookups, the traffic recorder
-    (``[record_sample]``), the dashboard
-    (``coverage`` feeds its parity column). ``apps`` as for ``build_app``. Raises
-    ConfigError or PlanError."""
+    overrides it; ``provider`` replaces it), shadow with comparator (``rules`` replace
+    ``[compare."KEY"]``) and ledger, owner lookups, the traffic recorder
+    (``[record_sample]``), metrics, fleet counters, windows and guard, the dashboard
+    (``coverage`` feeds its parity column). ``apps`` as for ``build_app``; ``extend`` is
+    given the assembly last, before it is built. Raises ConfigError or PlanError."""
     from rollout.compare import load_rules
     from rollout.providers.factory import build_provider
     from rollout.providers.settings import flag_settings
@@ -87,62 +93,24 @@ def build_router(
     from router_proxy.wiring import attach_rollout
 
     settings = load_settings(raw, env, overrides)
-    rules = load_rules(raw)
     flag_config = flag_settings(raw, env, flags)
-    provider = build_provider(flag_config, raw, settings.database_url or None)
-    router = build_app(settings, provider, apps=apps)
-    router.fallback = load_fallback(raw)
-    attach_rollout(router, settings, rules, flag_config.refresh_interval)
-    attach_recorder(router, raw)
-    if settings.database_url and router.merged_docs is not None:
-        store = RecordingStore(settings.database_url)
-        router.merged_docs.store = store  # the merged OpenAPI reads the recorded shapes
-        router.closers.append(lambda: asyncio.to_thread(store.close))
-    attach_observability(router, raw, env, flags)
-    attach_dashboard(router, raw, env, flags, coverage)
-    return router
-
-
-def build_backends(settings: Settings, legacy_app: Any, new_app: Any) -> tuple[Backend, Backend]:
-    """With no new app named or given, legacy serves every route. Remote mode needs no app
-    objects (the shadow worker passes None for both)."""
-    remote = settings.mode == "remote"
-    legacy: Backend = (
-        RemoteBackend("legacy", settings.legacy_url, settings.legacy_health_path, settings)
-        if remote
-        else LegacyInProcess(legacy_app, settings)
+    if provider is None:
+        provider = build_provider(flag_config, raw, settings.database_url or None)
+    assembly = assemble(settings, provider, apps)
+    assembly.fallback = load_fallback(raw)
+    attach_rollout(
+        assembly, load_rules(raw) if rules is None else rules, flag_config.refresh_interval
     )
-    new: Backend
-    if not settings.new_app and new_app is None:
-        new = AbsentBackend()
-    elif remote:
-        new = RemoteBackend("new", settings.new_url, settings.new_health_path, settings)
-    else:
-        new = NewInProcess(new_app)
-    return legacy, new
+    attach_recorder(assembly, raw)
+    if settings.database_url:
+        store = assembly.docs_store = RecordingStore(settings.database_url)
+        assembly.run(closing(lambda: asyncio.to_thread(store.close)))
+    attach_observability(assembly, raw, env, flags)
+    attach_dashboard(assembly, raw, env, flags, coverage)
+    if extend is not None:
+        extend(assembly)
+    return assembly.build()
 
 
 def load_route_table(settings: Settings) -> RouteTable:
     return build_route_table(import_app(settings.legacy_app), import_new_app(settings))
-
-
-def import_new_app(settings: Settings) -> Any:
-    """The new app, or None when none is named (legacy then serves every route)."""
-    return import_app(settings.new_app) if settings.new_app else None
-
-
-def import_app(target: str) -> Any:
-    """``package.module:attribute`` (``:factory()`` calls a factory without arguments)."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise ConfigError(f"{target!r}: expected 'module:attribute'")
-    call = attribute.endswith("()")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # an app's own import-time failure is a config error here
-        raise ConfigError(f"{target!r}: cannot import {module_name} ({exc})") from exc
-    try:
-        found = getattr(module, attribute.removesuffix("()"))
-    except AttributeError:
-        raise ConfigError(f"{target!r}: {module_name} has no attribute {attribute}") from None
-    return found() if call else found

@@ -108,9 +108,6 @@ class CompressionMiddleware:
         self.app = app
         self.settings = settings
 
-    def __getattr__(self, name: str) -> Any:  # settings, provider, ... of the router
-        return getattr(self.app, name)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

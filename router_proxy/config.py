@@ -74,6 +74,8 @@ class Settings:
     # Where router processes share their counters: "" for database_url's PostgreSQL, or a
     # redis:// URL (rollout.fleet).
     counters_url: str = ""
+    # Seconds between publishes: how far behind the other processes' share can be.
+    fleet_interval: float = 2.0
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared

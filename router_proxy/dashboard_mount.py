@@ -6,16 +6,23 @@ windows, the parity ledger and the audit log, and changes flags through the writ
 same provider the router reads (embedded store, or the Unleash admin API with
 ``UNLEASH_ADMIN_TOKEN``). Without a database or a writer it is read-only and says why.
 
+Its 404 and 405 answers are the router's JSON error shape, like every other answer under
+``/_strangler/`` that is not a page.
+
 Example:
-    router = build_app(settings, provider)
-    attach_dashboard(router, raw_toml, os.environ)
+    assembly = assemble(settings, provider)
+    attach_dashboard(assembly, raw_toml, os.environ)
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from rollout.audit import AuditLog
 from rollout.dashboard import CoverageCell, DashboardSources, build_dashboard, dashboard_settings
@@ -27,14 +34,18 @@ from rollout.guard_state import GuardStateStore
 from rollout.providers.settings import flag_settings, flag_writer
 from rollout.steps import parse_rollout
 from rollout.windows import WindowStore
-from router_proxy.dispatch import RouterApp
-from router_proxy.endpoints import flag_health
+from router_proxy.endpoints import SERVED_BY, flag_health
+from router_proxy.errors import error_body
+from router_proxy.lifespan import closing
+
+if TYPE_CHECKING:
+    from router_proxy.assembly import Assembly
 
 CoverageSource = Callable[[], Mapping[str, CoverageCell]]
 
 
 def attach_dashboard(
-    router: RouterApp,
+    assembly: Assembly,
     raw: Mapping[str, Any],
     env: Mapping[str, str],
     flags: str | None = None,
@@ -42,38 +53,45 @@ def attach_dashboard(
 ) -> DashboardSources:
     """Raises PlanError when ``[dashboard]`` does not parse."""
     settings = dashboard_settings(raw, env)
+    table, provider = assembly.table, assembly.provider
     sources = DashboardSources(
-        route_keys=lambda: [route.key for route in router.table],
-        snapshot=router.provider.snapshot,
-        flag_health=lambda: flag_health(router),
+        route_keys=lambda: [route.key for route in table],
+        snapshot=provider.snapshot,
+        flag_health=lambda: flag_health(provider),
         coverage=coverage,
     )
-    if router.fleet is not None:
-        sources.totals = router.fleet.publisher.store.totals
-    url = router.settings.database_url
+    if assembly.fleet is not None:
+        sources.totals = assembly.fleet.publisher.store.totals
+    url = assembly.settings.database_url
     if url:
-        _attach_database_sources(router, sources, url)
-        _attach_changes(router, sources, raw, env, flags, url)
+        _attach_database_sources(assembly, sources, url)
+        _attach_changes(sources, raw, env, flags, url)
     else:
         sources.read_only_reason = "DATABASE_URL is not set: changes need the audit log"
-    router.dashboard = build_dashboard(settings, sources)
+    handlers = {404: _json_error, 405: _json_error}
+    assembly.dashboard = build_dashboard(settings, sources, handlers)
     return sources
 
 
-def _attach_database_sources(router: RouterApp, sources: DashboardSources, url: str) -> None:
+async def _json_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = "not_found" if exc.status_code == 404 else "method_not_allowed"
+    message = "Resource not found." if exc.status_code == 404 else "Method not allowed."
+    headers = {**(exc.headers or {}), SERVED_BY[0].decode(): SERVED_BY[1].decode()}
+    body = error_body(code, message)
+    return Response(body, exc.status_code, headers, media_type="application/json")
+
+
+def _attach_database_sources(assembly: Assembly, sources: DashboardSources, url: str) -> None:
     sources.audit = AuditLog(url)
     sources.mismatches = MismatchReader(url)
     windows = WindowStore(url)  # a reader only: never started, flushes nothing
     sources.traffic = windows
 
-    async def close_windows() -> None:
-        await asyncio.to_thread(windows.close)
-
-    router.closers.append(close_windows)
+    assembly.run(closing(lambda: asyncio.to_thread(windows.close)))
 
 
 def _attach_changes(
-    router: RouterApp,
     sources: DashboardSources,
     raw: Mapping[str, Any],
     env: Mapping[str, str],

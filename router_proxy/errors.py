@@ -3,14 +3,18 @@
 RouterError
 ├── ConfigError          settings or import strings that cannot work (CLI: one line, exit 2)
 ├── WireClosed           the shadow worker's socket closed (router_proxy.shadow_wire)
-└── RequestRejected      the shim answers this request itself (status, code, message)
-    ├── BadFraming       400: CL+TE, duplicate Content-Length, TE other than ``chunked``
-    ├── HeadersTooLarge  431: more than the configured header bytes or fields
-    ├── BodyTooLarge     413: body over the configured limit
-    └── BackendError     the chosen backend could not answer
+└── RouterAnswer         the shim answers this request itself (status, code, message)
+    ├── RequestRejected  the request is at fault: no backend would take it
+    │   ├── BadFraming       400: CL+TE, duplicate Content-Length, TE other than ``chunked``
+    │   ├── HeadersTooLarge  431: more than the configured header bytes or fields
+    │   └── BodyTooLarge     413: body over the configured limit
+    └── BackendError     the upstream is at fault: the chosen backend could not answer
         ├── BackendUnavailable  502: connect error, reset, circuit open
         ├── BackendTimeout      504: no answer in time
         └── PoolSaturated       503 + Retry-After: every legacy thread stayed busy
+
+A ``BackendError`` of the new side may fall back to legacy (``router_proxy.fallback``); a
+``RequestRejected`` never does: legacy would refuse the same request.
 
 Bodies use the apps' error shape, rendered as Flask's ``jsonify`` does, so a client cannot
 tell a shim error from an app error by its form.
@@ -35,10 +39,10 @@ class ConfigError(RouterError):
     pass
 
 
-class RequestRejected(RouterError):
-    status = 400
-    code = "invalid_request"
-    message = "Bad request."
+class RouterAnswer(RouterError):
+    status = 500
+    code = "internal_error"
+    message = "Internal server error."
     close_connection = False
 
     def __init__(self, detail: str = "", retry_after: int | None = None) -> None:
@@ -52,6 +56,12 @@ class RequestRejected(RouterError):
         if self.close_connection:
             extra.append((b"connection", b"close"))
         return extra
+
+
+class RequestRejected(RouterAnswer):
+    status = 400
+    code = "invalid_request"
+    message = "Bad request."
 
 
 class BadFraming(RequestRejected):
@@ -75,7 +85,7 @@ class BodyTooLarge(RequestRejected):
     close_connection = True
 
 
-class BackendError(RequestRejected):
+class BackendError(RouterAnswer):
     status = 502
     code = "bad_gateway"
     message = "The backend could not answer."
@@ -116,6 +126,6 @@ async def send_json(send: Send, status: int, body: bytes, headers: Headers = ())
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def send_rejection(send: Send, error: RequestRejected, extra: Headers = ()) -> None:
+async def send_answer(send: Send, error: RouterAnswer, extra: Headers = ()) -> None:
     body = error_body(error.code, error.message)
     await send_json(send, error.status, body, [*error.headers(), *extra])

@@ -41,7 +41,6 @@ from router_proxy.types import HeaderList, Message, Scope, Send
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 # 5xx: the new side answered >= 500; timeout: no answer started in time; unavailable: the
 # router could not reach it (remote: connect error, circuit open); error: it raised.
-REASONS = ("5xx", "timeout", "unavailable", "error")
 FALLBACK_HEADER = b"x-strangler-fallback"
 
 
@@ -141,7 +140,7 @@ async def try_new(
 
 
 def _request_fault(exc: Exception) -> bool:
-    return isinstance(exc, RequestRejected) and not isinstance(exc, BackendError)
+    return isinstance(exc, RequestRejected)
 
 
 def _why(exc: Exception, failed_status: int) -> FellBack:

@@ -7,9 +7,8 @@ once more and folds itself. A store that is down is logged once per outage, neve
 raised: the router serves on and ``/_strangler/status`` falls back to its own counters.
 
 Example:
-    link = FleetLink(router.stats, FleetPublisher(PostgresFleetStore(url)))
-    router.starters.append(link.start)
-    router.closers.append(link.close)
+    link = FleetLink(stats, FleetPublisher(PostgresFleetStore(url)))
+    assembly.run(started(link.start, link.close))  # router_proxy.lifespan
     totals = await link.totals()
 """
 

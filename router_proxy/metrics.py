@@ -10,8 +10,7 @@ writes its values there and whichever worker answers the scrape sums them all
 (a label per unknown path would grow without bound).
 
 Example:
-    sink = PrometheusSink()
-    router.stats.sinks.append(sink)
+    stats = RouterStats(sinks=[PrometheusSink()])
     body, content_type = render()
 """
 
@@ -20,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,11 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from rollout.types import Backend
-from router_proxy.types import Send
-
-if TYPE_CHECKING:
-    from router_proxy.dispatch import RouterApp
+from rollout.providers.base import FlagProvider
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -140,24 +135,25 @@ class PrometheusSink:
         REJECTIONS.labels(reason).inc()
 
 
-def sample_gauges(router: RouterApp) -> None:
-    """The values that are states, not events: read them now."""
-    bridge = getattr(router.backends.get(Backend.LEGACY), "bridge", None)
+def sample_gauges(provider: FlagProvider, legacy: object) -> None:
+    """The values that are states, not events: read them now. ``legacy``: the legacy
+    backend (its thread pool, when it runs in-process)."""
+    bridge = getattr(legacy, "bridge", None)
     if bridge is not None:
         LEGACY_BUSY.set(bridge.busy)
         LEGACY_THREADS.set(bridge.threads)
     try:
-        health = router.provider.health()
+        health = provider.health()
     except Exception:  # a provider's health must not break the scrape
         health = {"provider": "unknown", "state": "unknown"}
-    provider = health.get("provider", "unknown")
-    FLAGS_HEALTHY.labels(provider).set(1 if health.get("state") == "ok" else 0)
-    FLAGS_VERSION.labels(provider).set(router.provider.snapshot().version)
+    name = health.get("provider", "unknown")
+    FLAGS_HEALTHY.labels(name).set(1 if health.get("state") == "ok" else 0)
+    FLAGS_VERSION.labels(name).set(provider.snapshot().version)
 
 
-async def sample_forever(router: RouterApp, interval: float = 1.0) -> None:
+async def sample_forever(provider: FlagProvider, legacy: object, interval: float = 1.0) -> None:
     while True:
-        sample_gauges(router)
+        sample_gauges(provider, legacy)
         await asyncio.sleep(interval)
 
 
@@ -168,18 +164,6 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-async def send_metrics(router: RouterApp, send: Send) -> None:
-    sample_gauges(router)
-    body, content_type = render()
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-served-by", b"router"),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def mark_process_dead() -> None:

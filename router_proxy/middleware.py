@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from rollout.plan import load_toml
+from router_proxy.app import RouterApp
 from router_proxy.asgi import Apps, build_router, import_app
 from router_proxy.config import FIELDS, load_settings
-from router_proxy.dispatch import RouterApp
 from router_proxy.errors import ConfigError
 from router_proxy.types import ASGIApp, Receive, Scope, Send
 

@@ -1,25 +1,25 @@
-"""Attach what watches a built router: Prometheus metrics, the shared traffic windows and,
-when ``strangler.toml`` has ``[rollout."KEY"]`` steps, the guard.
+"""Attach what watches a router being assembled: Prometheus metrics, the shared traffic
+windows and, when ``strangler.toml`` has ``[rollout."KEY"]`` steps, the guard.
 
 - metrics: always (``/_strangler/metrics``), gauges sampled once a second;
-- fleet: with ``DATABASE_URL`` (or ``counters_url``), this process's counters published for
-  the fleet-wide totals of ``/_strangler/status`` (``router_proxy.fleet``);
+- fleet: with ``DATABASE_URL`` (or ``counters_url``), this process's counters published
+  every ``fleet_interval`` seconds for the fleet-wide totals of ``/_strangler/status``
+  (``router_proxy.fleet``);
 - windows: with ``DATABASE_URL``, this process's tallies flushed to ``route_windows``;
 - guard: with windows, rollout steps and a writable flag provider (embedded, or Unleash
   with ``UNLEASH_ADMIN_TOKEN``); every process runs one, an advisory lock lets one act.
+  It starts after the windows it reads, so it stops before them.
 
 Example:
-    router = build_app(settings, provider)
-    attach_observability(router, raw_toml, os.environ)
+    assembly = assemble(settings, provider)
+    attach_observability(assembly, raw_toml, os.environ)
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollout.audit import AuditLog
 from rollout.control import RolloutControl
@@ -30,27 +30,31 @@ from rollout.guard_state import GuardStateStore
 from rollout.providers.audited import AuditedWriter
 from rollout.providers.settings import flag_settings, flag_writer
 from rollout.steps import guard_interval, parse_rollout
+from rollout.types import Backend
 from rollout.windows import WindowStore, new_process_id
-from router_proxy.dispatch import RouterApp
 from router_proxy.fleet import FleetLink
+from router_proxy.lifespan import background, closing, in_thread, started
 from router_proxy.metrics import PrometheusSink, mark_process_dead, sample_forever
+
+if TYPE_CHECKING:
+    from router_proxy.assembly import Assembly
 
 log = logging.getLogger(__name__)
 
 
 def attach_observability(
-    router: RouterApp, raw: Mapping[str, Any], env: Mapping[str, str], flags: str | None = None
+    assembly: Assembly, raw: Mapping[str, Any], env: Mapping[str, str], flags: str | None = None
 ) -> GuardRunner | None:
     """Raises PlanError when ``[rollout]`` or ``[guard]`` does not parse."""
     plans = parse_rollout(raw)
     interval = guard_interval(raw)
-    attach_metrics(router)
+    attach_metrics(assembly)
     process_id = new_process_id()  # one name in route_windows and in the fleet counters
-    attach_fleet(router, process_id)
-    url = router.settings.database_url
+    attach_fleet(assembly, process_id)
+    url = assembly.settings.database_url
     if not url:
         return None
-    windows = attach_windows(router, url, process_id)
+    windows = attach_windows(assembly, url, process_id)
     if not plans:
         return None
     try:
@@ -63,58 +67,36 @@ def attach_observability(
         plans, GuardStateStore(url), AuditedWriter(writer, audit, "guard"), audit
     )
     runner = GuardRunner(control, windows, url, interval)
-    _run_in_thread(router, runner.start, runner.stop)
+    assembly.run(in_thread(runner.start, runner.stop))
     return runner
 
 
-def attach_metrics(router: RouterApp) -> None:
-    router.stats.sinks.append(PrometheusSink())
-    tasks: list[asyncio.Task[None]] = []
+def attach_metrics(assembly: Assembly) -> None:
+    assembly.stats.sinks.append(PrometheusSink())
+    provider, legacy = assembly.provider, assembly.backends[Backend.LEGACY]
 
-    async def start() -> None:
-        tasks.append(asyncio.get_running_loop().create_task(sample_forever(router)))
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def marked_dead() -> None:
         mark_process_dead()
 
-    router.starters.append(start)
-    router.closers.append(stop)
+    assembly.run(closing(marked_dead))
+    assembly.run(background(lambda: sample_forever(provider, legacy)))
 
 
-def attach_fleet(
-    router: RouterApp, process_id: str | None = None, interval: float = 2.0
-) -> FleetLink | None:
-    """``interval``: seconds between publishes, so how far behind the other processes'
-    share of the totals can be."""
-    store = open_fleet(router.settings.counters_url, router.settings.database_url)
+def attach_fleet(assembly: Assembly, process_id: str | None = None) -> FleetLink | None:
+    settings = assembly.settings
+    store = open_fleet(settings.counters_url, settings.database_url)
     if store is None:
         return None
     publisher = FleetPublisher(store, process_id)
-    link = router.fleet = FleetLink(router.stats, publisher, interval)
-    router.starters.append(link.start)
-    router.closers.append(link.close)
+    link = assembly.fleet = FleetLink(assembly.stats, publisher, settings.fleet_interval)
+    assembly.run(started(link.start, link.close))
     return link
 
 
 def attach_windows(
-    router: RouterApp, database_url: str, process_id: str | None = None
+    assembly: Assembly, database_url: str, process_id: str | None = None
 ) -> WindowStore:
-    windows = WindowStore(database_url, process_id=process_id)
-    router.stats.sinks.append(windows)
-    _run_in_thread(router, windows.start, windows.stop)
+    windows = assembly.windows = WindowStore(database_url, process_id=process_id)
+    assembly.stats.sinks.append(windows)
+    assembly.run(in_thread(windows.start, windows.stop))
     return windows
-
-
-def _run_in_thread(router: RouterApp, start: Any, stop: Any) -> None:
-    async def started() -> None:
-        await asyncio.to_thread(start)
-
-    async def stopped() -> None:
-        await asyncio.to_thread(stop)
-
-    router.starters.append(started)
-    router.closers.append(stopped)

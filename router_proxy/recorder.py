@@ -42,10 +42,12 @@ from rollout.recordings import RecordingStore, Seen, exchange_row
 from rollout.types import RouteInfo
 from router_proxy.capture import Captured, header_dict
 from router_proxy.errors import ConfigError
+from router_proxy.lifespan import started
 from router_proxy.logs import access_log
+from router_proxy.served import Served
 
 if TYPE_CHECKING:
-    from router_proxy.dispatch import RouterApp, Served
+    from router_proxy.assembly import Assembly
 
 QUEUE_SIZE = 256
 # Samples written per INSERT: one round trip for what queued while the last one ran.
@@ -83,20 +85,19 @@ def load_record_sample(raw: Mapping[str, Any]) -> RecordSampling:
     return RecordSampling(MappingProxyType(routes), default)
 
 
-def attach_recorder(router: RouterApp, raw: Mapping[str, Any]) -> TrafficRecorder | None:
+def attach_recorder(assembly: Assembly, raw: Mapping[str, Any]) -> TrafficRecorder | None:
     """The recorder ``[record_sample]`` asks for, started and closed with the lifespan;
     None when no route is sampled. Raises ConfigError (it needs DATABASE_URL)."""
     sampling = load_record_sample(raw)
     if not sampling.enabled:
         return None
-    settings = router.settings
+    settings = assembly.settings
     if not settings.database_url:
         raise ConfigError("[record_sample] stores into PostgreSQL: set DATABASE_URL")
     store = RecordingStore(settings.database_url, settings.record_max_rows)
     recorder = TrafficRecorder(store, sampling, settings.record_max_per_second)
-    router.traffic_recorder = recorder
-    router.starters.append(recorder.start)
-    router.closers.append(recorder.aclose)
+    assembly.recorder = recorder
+    assembly.run(started(recorder.start, recorder.aclose))
     return recorder
 
 

@@ -5,6 +5,10 @@ the Starlette/FastAPI routes. A route both apps serve is one key even when the t
 its parameters differently: routes are merged by *shape* (the template with parameter
 names blanked), and the key keeps the legacy app's spelling.
 
+Each route's flag name is ``rollout.naming.route_flag_name(key)``: the name the flag
+stores, the Unleash writer and the dashboard use, and the group id canary callers are
+hashed with.
+
 Matching is one dict lookup for static paths; dynamic paths are bucketed by their static
 prefix (the segments before the first variable; a request tries its own prefixes, longest
 first), and each bucket is one compiled alternation whose ``lastgroup`` names the route.
@@ -23,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rollout.naming import route_flag_name
 from rollout.types import RouteInfo
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -47,19 +52,6 @@ class RouteSpec:
         return _STARLETTE_VARIABLE.sub(
             lambda m: "{:path}" if m["conv"] == "path" else "{}", self.template
         )
-
-
-def flag_name(method: str, template: str) -> str:
-    """``GET /api/v1/payments/{payment_id}`` -> ``route.get.api.v1.payments.~payment_id``."""
-    parts = ["route", method.lower()]
-    for segment in template.strip("/").split("/"):
-        match = _STARLETTE_VARIABLE.fullmatch(segment)
-        parts.append("~" + match["var"] if match else _url_safe(segment))
-    return ".".join(part for part in parts if part)
-
-
-def _url_safe(segment: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "-", segment.lower())
 
 
 class RouteTable:
@@ -156,7 +148,7 @@ def _merge(specs: Iterable[RouteSpec]) -> Iterator[tuple[RouteSpec, RouteInfo]]:
             in_legacy=legacy is not None,
             in_new=new is not None,
             is_write=method in WRITE_METHODS,
-            flag_name=flag_name(method, chosen.template),
+            flag_name=route_flag_name(key),
         )
         yield chosen, info
 

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from router_proxy.compression import compressed, load_compression
-from router_proxy.tracing import traced
 from router_proxy.types import ASGIApp
 
 if TYPE_CHECKING:
-    from router_proxy.dispatch import RouterApp
+    from router_proxy.app import RouterApp
 
 SERVE_ENV = "STRANGLER_SERVE"
 
@@ -28,9 +27,9 @@ def serve_payload(raw: dict[str, Any], overrides: dict[str, Any], flags: str | N
 
 
 def entrypoint(router: RouterApp, raw: Mapping[str, Any]) -> ASGIApp:
-    """What the server runs: the router, traced, behind ``[compression]`` when it is on.
-    Raises ConfigError."""
-    return compressed(traced(router), load_compression(raw))
+    """What the server runs: the router, behind ``[compression]`` when it is on (the
+    router opens its own spans: ``router_proxy.tracing``). Raises ConfigError."""
+    return compressed(router, load_compression(raw))
 
 
 def create_app() -> Any:

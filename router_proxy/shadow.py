@@ -34,8 +34,8 @@ from rollout.ledger import ParityLedger, RecordedRequest
 from rollout.types import Backend, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.capture import Captured, ResponseRecorder, replay_body, replayed_scope
-from router_proxy.dispatch import Served
 from router_proxy.routes import WRITE_METHODS
+from router_proxy.served import Served
 from router_proxy.stats import RouterStats
 from router_proxy.types import Scope
 

@@ -17,10 +17,9 @@ each copy in batches; they land in the same ``RouterStats`` the loop runner feed
 ``strangler status``, metrics and the guard's windows read them alike.
 
 Example:
-    runner = ShadowProcess(settings, router.stats, ShadowLimits(), rules={})
-    router.shadow_hook = runner
-    router.starters.append(runner.start)
-    router.closers.append(runner.aclose)
+    runner = ShadowProcess(settings, stats, ShadowLimits(), rules={})
+    assembly.shadow_hook = runner
+    assembly.run(started(runner.start, runner.aclose))  # router_proxy.lifespan
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ import structlog
 
 from rollout.compare import CompareRules
 from router_proxy.config import Settings
-from router_proxy.dispatch import Served
+from router_proxy.served import Served
 from router_proxy.shadow import ShadowLimits, admit
 from router_proxy.shadow_wire import (
     COMPARE_ERROR,

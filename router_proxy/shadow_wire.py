@@ -28,8 +28,8 @@ from rollout.compare import CompareRules
 from rollout.types import Backend, Decision, RouteInfo
 from router_proxy.capture import Captured, replayed_scope
 from router_proxy.config import Settings
-from router_proxy.dispatch import Served
 from router_proxy.errors import RouterError
+from router_proxy.served import Served
 from router_proxy.shadow import ShadowLimits
 
 HEADER = struct.Struct(">I")

@@ -156,7 +156,7 @@ class Worker:
 
 def build_targets(settings: Settings) -> dict[Backend, BackendImpl]:
     """The backends a copy can go to, built as the router builds its own."""
-    from router_proxy.asgi import build_backends, import_app
+    from router_proxy.assembly import build_backends, import_app
 
     if settings.mode == "remote":
         legacy, new = build_backends(settings, None, None)

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,7 +48,7 @@ class RouteCounters:
     mismatches: int = 0
     skipped_writes: int = 0  # shadow writes not sent (no sandbox): A8
     drops: Counter[str] = field(default_factory=Counter)  # by DROP_REASONS
-    fallbacks: Counter[str] = field(default_factory=Counter)  # by router_proxy.fallback.REASONS
+    fallbacks: Counter[str] = field(default_factory=Counter)  # by FellBack.reason
     compare_errors: int = 0
     ledger_errors: int = 0
 
@@ -97,9 +97,9 @@ PLAIN_COUNTERS = ("comparisons", "mismatches", "skipped_writes", "compare_errors
 
 
 class RouterStats:
-    def __init__(self) -> None:
+    def __init__(self, sinks: Iterable[StatsSink] = ()) -> None:
         self.routes: dict[str, RouteCounters] = {}
-        self.sinks: list[StatsSink] = []
+        self.sinks: list[StatsSink] = list(sinks)
 
     def counters(self, route_key: str) -> RouteCounters:
         found = self.routes.get(route_key)

@@ -1,22 +1,26 @@
-"""OpenTelemetry: one server span per request, when the optional ``otel`` extra is
-installed (``pip install 'strangler[otel]'``); without it ``traced(app)`` is ``app``.
+"""OpenTelemetry: one server span per routed request, when the optional ``otel`` extra is
+installed (``pip install 'strangler[otel]'``); without it ``request_tracer()`` is None and
+the dispatcher opens no span.
 
 The span carries the method, the route key (never the raw path's ids: the key is the
-template), the status and the backend that answered (from ``X-Served-By``). Exporters
-are the application's business: configure a TracerProvider as OpenTelemetry documents.
+template, matched once by the dispatcher for both the decision and the span), the status
+and the backend that answered. Exporters are the application's business: configure a
+TracerProvider as OpenTelemetry documents.
 
 Example:
-    app = traced(build_router(raw, os.environ, {}))
+    >>> tracer = request_tracer()
+    >>> tracer is None or hasattr(tracer, "span")
+    True
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Protocol
 
-from router_proxy.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from router_proxy.dispatch import RouterApp
+from rollout.types import RouteInfo
+from router_proxy.types import Scope
 
 try:
     from opentelemetry import trace
@@ -24,41 +28,41 @@ except ImportError:  # the extra is not installed: no spans
     trace = None  # type: ignore[assignment]
 
 
-def tracing_available() -> bool:
-    return trace is not None
+class OpenSpan(Protocol):
+    def answered(self, status: int, backend: str) -> None: ...
 
 
-def traced(router: RouterApp) -> ASGIApp:
-    return TracingMiddleware(router) if trace is not None else router
+class RequestTracer(Protocol):
+    def span(
+        self, scope: Scope, route: RouteInfo | None
+    ) -> contextlib.AbstractContextManager[OpenSpan]: ...
 
 
-class TracingMiddleware:
-    def __init__(self, router: RouterApp) -> None:
+def request_tracer() -> RequestTracer | None:
+    return OtelTracer() if trace is not None else None
+
+
+class _Span:
+    def __init__(self, span: Any) -> None:
+        self._span = span
+
+    def answered(self, status: int, backend: str) -> None:
+        if status:
+            self._span.set_attribute("http.response.status_code", status)
+        self._span.set_attribute("strangler.backend", backend)
+
+
+class OtelTracer:
+    def __init__(self) -> None:
         assert trace is not None
-        self.router = router
-        self.tracer = trace.get_tracer("strangler.router")
+        self._tracer = trace.get_tracer("strangler.router")
 
-    def __getattr__(self, name: str) -> Any:  # settings, provider, ... of the router
-        return getattr(self.router, name)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_strangler/"):
-            await self.router(scope, receive, send)
-            return
+    @contextlib.contextmanager
+    def span(self, scope: Scope, route: RouteInfo | None) -> Iterator[OpenSpan]:
         assert trace is not None
-        route = self.router.route_for(scope)
         name = route.key if route else f"{scope['method']} (unmatched)"
-        with self.tracer.start_as_current_span(name, kind=trace.SpanKind.SERVER) as span:
+        with self._tracer.start_as_current_span(name, kind=trace.SpanKind.SERVER) as span:
             span.set_attribute("http.request.method", scope["method"])
             if route is not None:
                 span.set_attribute("http.route", route.key)
-
-            async def traced_send(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    span.set_attribute("http.response.status_code", message["status"])
-                    for header, value in message.get("headers", ()):
-                        if header == b"x-served-by":
-                            span.set_attribute("strangler.backend", value.decode())
-                await send(message)
-
-            await self.router(scope, receive, traced_send)
+            yield _Span(span)

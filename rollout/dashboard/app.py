@@ -7,12 +7,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from rollout.dashboard import actions, pages
 from rollout.dashboard.context import DashboardContext
@@ -33,7 +35,13 @@ SECURITY_HEADERS = [
 ]
 
 
-def build_dashboard(settings: DashboardSettings, sources: DashboardSources) -> ASGIApp:
+def build_dashboard(
+    settings: DashboardSettings,
+    sources: DashboardSources,
+    exception_handlers: Mapping[Any, ExceptionHandler] | None = None,
+) -> ASGIApp:
+    """``exception_handlers``: Starlette's, by status or exception class (the router
+    renders 404 and 405 in its own error shape)."""
     routes = [
         Route("/_strangler/", pages.overview),
         Route("/_strangler/routes/{flag_name}", pages.route_page),
@@ -46,7 +54,7 @@ def build_dashboard(settings: DashboardSettings, sources: DashboardSources) -> A
         Route("/_strangler/rollout", actions.rollout_step, methods=["POST"]),
         Mount("/_strangler/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers=dict(exception_handlers or {}))
     app.state.dashboard = DashboardContext(settings, sources)
     return SecurityHeaders(app)
 

@@ -55,6 +55,7 @@ class WSGIBridge:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="legacy-wsgi")
         self._slots = asyncio.Semaphore(threads)
         self.busy = 0
+        self.closed = False
 
     async def __call__(self, scope: Scope, body: RequestBody, send: Send) -> None:
         if self._slots.locked():  # wait_for costs a task: only pay it when we must wait
@@ -72,6 +73,7 @@ class WSGIBridge:
             self._slots.release()
 
     def shutdown(self) -> None:
+        self.closed = True
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -23,6 +23,8 @@ UNLEASH_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
         pytest.param("GET /a/", "route.get.a.~", id="trailing-slash"),
         pytest.param("GET /a-b/c.d", "route.get.a--b.c-2ed", id="dash-and-dot-escaped"),
         pytest.param("GET /café", "route.get.caf-c3-a9", id="utf-8-escaped"),
+        pytest.param("GET /f/{name:path}", "route.get.f.~name~path", id="path-converter"),
+        pytest.param("GET /Reports/x~y", "route.get.Reports.x-7ey", id="case-kept-tilde-escaped"),
     ],
 )
 def test_route_flag_names_are_url_safe_and_reversible(route_key, flag_name):

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,94 @@ def test_two_router_processes_agree_on_every_caller():
         answers.append(json.loads(output))
 
     assert answers[0] == answers[1] == served_by_new(canary(30), CALLERS[:10000])
+
+
+# Routes whose names a lossy naming would change or merge: hyphens, upper case, dots, a
+# trailing slash (`/a.b` and `/a-b` must stay two flags).
+AWKWARD_ROUTES = [
+    "/api/v1/payment-methods/<pid>",
+    "/Reports/Daily",
+    "/a.b",
+    "/a-b",
+    "/trailing/",
+]
+
+
+def _awkward_apps() -> tuple[Any, Any]:
+    from fastapi import FastAPI
+    from flask import Flask
+
+    legacy, new = Flask("awkward"), FastAPI()
+    for number, rule in enumerate(AWKWARD_ROUTES):
+        legacy.add_url_rule(rule, f"view{number}", lambda **_: "legacy")
+        new.add_api_route(rule.replace("<", "{").replace(">", "}"), lambda: "new")
+    return legacy, new
+
+
+def _sdk(tmp_path: Path, features: list[dict[str, Any]]) -> Any:
+    from UnleashClient.cache import FileCache
+    from UnleashClient.clients.unleash_client import UnleashClient
+    from UnleashClient.utils import InstanceAllowType
+
+    cache = FileCache("a10-awkward", directory=str(tmp_path))
+    cache.bootstrap_from_dict({"version": 2, "features": features})
+    return UnleashClient(
+        url="http://127.0.0.1:1/api",
+        app_name="a10-awkward",
+        cache=cache,
+        disable_metrics=True,
+        disable_registration=True,
+        multiple_instance_mode=InstanceAllowType.SILENTLY_ALLOW,
+    )
+
+
+@pytest.mark.slow
+def test_the_routers_split_is_the_sdks_on_routes_built_from_real_apps(db, tmp_path):
+    """The router's table (built from a Flask and a FastAPI app), the flag store's names
+    (written as ``strangler flags set`` writes them) and the Unleash SDK: 20,000 callers at
+    25% on every awkward route, not one on a different side."""
+    import psycopg2
+
+    from rollout.providers.pg_flags import read_snapshot, write_flag
+    from rollout.providers.unleash_compile import strategy_parameters
+    from router_proxy.routes import build_route_table
+
+    table = build_route_table(*_awkward_apps())
+    routes = [route for route in table if route.in_legacy and route.in_new]
+    assert len(routes) == len(AWKWARD_ROUTES)
+    flag = RouteFlag(Mode.CANARY, percent=25)
+    conn = psycopg2.connect(db.url)
+    conn.autocommit = True
+    try:
+        for route in routes:
+            write_flag(conn, route.key, flag, actor="test")
+        snapshot = read_snapshot(conn, source="embedded")
+    finally:
+        conn.close()
+    stored = dict(db.all("SELECT route_key, flag_name FROM rollout_flags"))
+    assert len(set(stored.values())) == len(routes)  # no two routes share a flag
+    features = [
+        {
+            "name": name,
+            "enabled": True,
+            "strategies": [
+                {
+                    "name": "flexibleRollout",
+                    "constraints": [],
+                    "parameters": strategy_parameters(name, flag),
+                }
+            ],
+        }
+        for name in stored.values()
+    ]
+    sdk = _sdk(tmp_path, features)
+    callers = CALLERS[:20_000]
+    for route in routes:
+        ours = [
+            decide(route, CallerContext(user_id=c), snapshot).primary is Backend.NEW
+            for c in callers
+        ]
+        theirs = [sdk.is_enabled(stored[route.key], {"userId": c}) for c in callers]
+        disagree = sum(a != b for a, b in zip(ours, theirs, strict=True))
+        assert disagree == 0, f"{route.key}: {disagree} of {len(callers)} callers differ"
+        assert 23 <= 100 * sum(ours) / len(callers) <= 27

@@ -74,8 +74,7 @@ def make_router(direct_flask: int, direct_fastapi: int) -> RouterFactory:
         }
         settings = load_settings({}, env={}, overrides=chosen)
         provider = StaticProvider(parse_plan(PLAN if plan is None else plan))
-        app = build_app(settings, provider)
-        app.fallback = load_fallback({"fallback": fallback or {}})  # as build_router does
+        app = build_app(settings, provider, fallback=load_fallback({"fallback": fallback or {}}))
         with uvicorn_thread(app, root_path=root_path) as server:
             yield server
 

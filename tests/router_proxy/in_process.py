@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from router_proxy.backends.inprocess import Lifespan
+from router_proxy.lifespan import AppLifespan
 
 T = TypeVar("T")
 Scenario = Callable[[httpx.AsyncClient], Awaitable[T]]
@@ -21,7 +21,7 @@ def run_in_process(app: Any, scenario: Scenario[T]) -> T:
 
 
 async def drive(app: Any, scenario: Scenario[T]) -> T:
-    lifespan = Lifespan(app)
+    lifespan = AppLifespan(app)
     await lifespan.startup()
     try:
         transport = httpx.ASGITransport(app=app)

@@ -1,6 +1,6 @@
-"""A router with the rollout attached (flag provider, shadow, owner lookups), in front of
-app objects given directly, served by uvicorn in a thread: what ``strangler serve`` runs,
-without import strings."""
+"""What ``strangler serve`` runs (``build_router``: flag provider, shadow, owner lookups,
+recorder, metrics, fleet counters, windows, guard, dashboard), in front of app objects
+given directly instead of import strings, served by uvicorn in a thread."""
 
 from __future__ import annotations
 
@@ -13,14 +13,9 @@ import httpx
 
 from rollout.compare import CompareRules
 from rollout.providers.base import FlagProvider
-from router_proxy.backends.inprocess import LegacyInProcess, NewInProcess
-from router_proxy.config import load_settings
-from router_proxy.dispatch import RouterApp
-from router_proxy.routes import build_route_table
-from router_proxy.shadow import ShadowRunner
-from router_proxy.shadow_process import ShadowProcess
+from router_proxy.app import RouterApp
+from router_proxy.asgi import Apps, Assembly, build_router
 from router_proxy.stats import RouteCounters
-from router_proxy.wiring import attach_rollout
 from tests.conftest import TEST_SECRET_KEY
 from tests.router_proxy.servers import uvicorn_thread
 
@@ -29,7 +24,7 @@ from tests.router_proxy.servers import uvicorn_thread
 class RunningRouter:
     port: int
     app: RouterApp
-    shadow: ShadowRunner | ShadowProcess
+    shadow: Any  # the shadow hook built: a ShadowRunner, or a ShadowProcess
 
     @property
     def url(self) -> str:
@@ -51,10 +46,13 @@ def running_router(
     new_object: Any,
     provider: FlagProvider,
     rules: Mapping[str, CompareRules] | None = None,
-    attach: Callable[[RouterApp], object] | None = None,
+    attach: Callable[[Assembly], object] | None = None,
+    raw: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Iterator[RunningRouter]:
-    """``attach``: called with the built router before it starts (e.g. ``attach_fleet``)."""
+    """``attach``: given the assembly before it is built (``build_router``'s ``extend``);
+    ``raw``: strangler.toml's tables; ``env``: the environment it reads (empty)."""
     # Apps given as objects: no second process can import them, so the loop runs copies
     # unless a test names importable apps and asks for the worker process.
     given = {
@@ -63,12 +61,21 @@ def running_router(
         "secret_key": TEST_SECRET_KEY,
         "shadow_isolation": "loop",
     }
-    settings = load_settings({}, env={}, overrides={**given, **overrides})
-    table = build_route_table(legacy_object, new_object)
-    legacy, new = LegacyInProcess(legacy_object, settings), NewInProcess(new_object)
-    app = RouterApp(table, provider, legacy, new, settings)
-    shadow = attach_rollout(app, settings, rules or {})
-    if attach is not None:
-        attach(app)
+    assembled: list[Assembly] = []
+
+    def extend(assembly: Assembly) -> None:
+        assembled.append(assembly)
+        if attach is not None:
+            attach(assembly)
+
+    app = build_router(
+        raw or {},
+        env or {},
+        {**given, **overrides},
+        apps=Apps(legacy_object, new_object),
+        provider=provider,
+        rules=rules or {},
+        extend=extend,
+    )
     with uvicorn_thread(app) as server:
-        yield RunningRouter(server.port, app, shadow)
+        yield RunningRouter(server.port, app, assembled[0].shadow_hook)

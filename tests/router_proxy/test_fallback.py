@@ -16,8 +16,7 @@ from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
 from rollout.steps import Bounds
 from rollout.windows import WindowStore, totals
-from router_proxy.dispatch import RouterApp
-from router_proxy.observability import attach_windows
+from router_proxy.asgi import Assembly
 from tests.router_proxy.apps import fastapi_app, flask_app
 from tests.router_proxy.rollout_router import running_router
 from tests.router_proxy.servers import ThreadServer
@@ -106,12 +105,15 @@ def test_the_guard_counts_a_fallback_as_a_failure_of_the_new_side(db):
     db.execute("TRUNCATE route_windows")
     stores: list[WindowStore] = []
 
-    def with_windows(app: RouterApp) -> None:
-        stores.append(attach_windows(app, db.url))
+    def with_windows(assembly: Assembly) -> None:
+        assert assembly.windows is not None  # build_router attached them (database_url)
+        stores.append(assembly.windows)
 
     provider = StaticProvider(parse_plan(PLAN))
     apps = (flask_app.app, fastapi_app.app)
-    with running_router(*apps, provider, attach=with_windows, fallback_timeout=TIMEOUT) as r:
+    with running_router(
+        *apps, provider, attach=with_windows, database_url=db.url, fallback_timeout=TIMEOUT
+    ) as r:
         for case in ("503", "hang", "raise"):
             assert r.get(f"/flaky/{case}").headers["x-served-by"] == "legacy"
         stores[0].flush()

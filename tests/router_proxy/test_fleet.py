@@ -17,7 +17,6 @@ from rollout.fleet import RETIRED
 from rollout.fleet.redis_store import PREFIX
 from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
-from router_proxy.observability import attach_fleet
 from strangler.cli import app as cli
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps import shadow_apps
@@ -35,7 +34,7 @@ def start(stack: ExitStack, **overrides: Any) -> RunningRouter:
             shadow_apps.legacy,
             shadow_apps.new,
             provider,
-            attach=lambda app: attach_fleet(app, interval=INTERVAL),
+            fleet_interval=INTERVAL,
             **overrides,
         )
     )

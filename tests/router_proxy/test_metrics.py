@@ -16,7 +16,6 @@ from rollout.providers.static import StaticProvider
 from router_proxy.config import load_settings
 from router_proxy.errors import ConfigError
 from router_proxy.logs import json_formatter
-from router_proxy.observability import attach_metrics
 from tests.rollout import guard_apps
 from tests.router_proxy.rollout_router import running_router
 from tests.router_proxy.servers import ROOT
@@ -27,7 +26,6 @@ ROUTE = "GET /things/{thing_id}"
 def test_metrics_endpoint_counts_requests_per_route_and_backend():
     provider = StaticProvider(parse_plan({"routes": {ROUTE: {"mode": "new"}}}))
     with running_router(guard_apps.legacy, guard_apps.new, provider) as router:
-        attach_metrics(router.app)
         before = _sample(router.get("/_strangler/metrics").text, ROUTE, "new", "2xx")
         for _ in range(3):
             assert router.get("/things/3").status_code == 200

@@ -106,6 +106,6 @@ def test_a_router_watches_revocations_from_its_start(db, database_url):
     with running_router(
         legacy_app, new_app, StaticProvider(parse_plan({})), database_url=database_url
     ) as router:
-        owners = router.app.owners
+        owners = router.app.dispatcher.parts.owners
         assert owners is not None
         wait_until(lambda: owners.revocation_checks >= 1, timeout=10)

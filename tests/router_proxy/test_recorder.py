@@ -47,7 +47,7 @@ def record(
         env = {"DATABASE_URL": url}
         overrides = {"secret_key": TEST_SECRET_KEY, "shadow_isolation": "loop"}
         app = build_router(raw, env, overrides, apps=payments_apps(request.node.nodeid))
-        return run_in_process(app, scenario), app.traffic_recorder
+        return run_in_process(app, scenario), app.recorder
 
     return run
 

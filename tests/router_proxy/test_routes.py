@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from router_proxy.routes import RouteSpec, RouteTable, build_route_table, flag_name
+from rollout.naming import route_flag_name, route_key_for_flag
+from router_proxy.routes import RouteSpec, RouteTable, build_route_table
 from tests.router_proxy.apps import fastapi_app, flask_app
 
 
@@ -59,25 +60,18 @@ def test_routes_merge_by_shape_and_keep_legacy_names():
 
 
 @pytest.mark.parametrize(
-    ("method", "template", "name"),
+    ("method", "path", "name"),
     [
-        pytest.param(
-            "GET",
-            "/api/v1/payments/{payment_id}",
-            "route.get.api.v1.payments.~payment_id",
-            id="payments",
-        ),
-        pytest.param(
-            "POST",
-            "/api/v1/payments/{payment_id}/refunds",
-            "route.post.api.v1.payments.~payment_id.refunds",
-            id="refunds",
-        ),
-        pytest.param("GET", "/openapi.json", "route.get.openapi-json", id="dot-made-url-safe"),
+        pytest.param("GET", "/items/5", "route.get.items.~item_id", id="parameter"),
+        pytest.param("GET", "/files/a/b", "route.get.files.~name~path", id="path-converter"),
+        pytest.param("POST", "/upload", "route.post.upload", id="write"),
     ],
 )
-def test_flag_names(method, template, name):
-    assert flag_name(method, template) == name
+def test_the_table_names_flags_as_the_flag_stores_do(table, method, path, name):
+    info = table.match(method, path)
+    assert info is not None
+    assert info.flag_name == name == route_flag_name(info.key)
+    assert route_key_for_flag(info.flag_name) == info.key
 
 
 def test_static_beats_dynamic_in_one_bucket():

@@ -46,7 +46,7 @@ def requests_held(router: RunningRouter, count: int) -> Iterator[None]:
     for thread in held:
         thread.start()
     try:
-        wait_until(lambda: router.app.inflight == count)
+        wait_until(lambda: router.app.dispatcher.inflight == count)
         yield
     finally:
         shadow_apps.GATE.set()

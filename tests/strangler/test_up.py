@@ -63,7 +63,8 @@ def test_sigterm_drains_and_stops_every_process(tmp_path, database_url, flag_db,
         # three masters, one gunicorn worker, 2 + 2 uvicorn workers (and their helpers)
         assert len(children) >= 8
         with httpx.Client(timeout=10) as client:
-            assert client.get(f"{stack.router_url}/api/v1/me", headers=owner.headers)
+            answer = client.get(f"{stack.router_url}/api/v1/me", headers=owner.headers)
+        assert answer.status_code == 200, answer.text
         started = time.monotonic()
         stack.process.send_signal(signal.SIGTERM)
         assert stack.process.wait(timeout=30) == 0

@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from router_proxy.dashboard_mount import attach_dashboard
-from router_proxy.dispatch import RouterApp
+from router_proxy.asgi import Assembly
 from router_proxy.fallback import Fallback, FallbackRules
 from tests.conftest import TEST_SECRET_KEY, Database
 from tests.router_proxy.flag_sources import FlagSource, embedded_source
@@ -67,10 +66,10 @@ def dashboard_db(flag_db: Database) -> Database:
     return flag_db
 
 
-def _without_fallback(router: RouterApp) -> None:
+def _without_fallback(assembly: Assembly) -> None:
     # These tests break the new backend on purpose and watch its 500s reach the client
     # (kill switch, guard): with reads falling back to legacy, the client would not see them.
-    router.fallback = FallbackRules(reads=Fallback.NONE)
+    assembly.fallback = FallbackRules(reads=Fallback.NONE)
 
 
 @pytest.fixture
@@ -92,11 +91,11 @@ def start_dashboard(
                     new_app,
                     flags.provider(),
                     attach=_without_fallback,
+                    raw=config or {},
+                    env={"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN},
                     database_url=dashboard_db.url,
                 )
             )
-            env = {"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN}
-            attach_dashboard(running.app, config or {}, env)
             return DashboardRouter(running, flags)
 
         yield start

@@ -8,8 +8,6 @@ from contextlib import ExitStack
 from rollout.fleet import FleetPublisher, PostgresFleetStore
 from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
-from router_proxy.dashboard_mount import attach_dashboard
-from router_proxy.observability import attach_fleet
 from tests.conftest import TEST_SECRET_KEY
 from tests.fixtures.rollout import wait_until
 from tests.rollout.dashboard.conftest import TOKEN, login
@@ -29,12 +27,11 @@ def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
                 shadow_apps.legacy,
                 shadow_apps.new,
                 provider,
-                attach=lambda app: attach_fleet(app, interval=0.2),
+                env={"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN},
                 database_url=fleet_db.url,
+                fleet_interval=0.2,
             )
         )
-        env = {"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN}
-        attach_dashboard(running.app, {}, env)
         for _ in range(3):
             running.get("/shadowed/ok")
         client, _ = login(running.url)

@@ -20,7 +20,8 @@ import pytest
 from rollout.plan import parse_plan
 from rollout.providers.static import StaticProvider
 from rollout.types import CallerContext
-from router_proxy import build_app, load_settings
+from router_proxy import load_settings
+from router_proxy.asgi import assemble
 from router_proxy.context import CallerReader
 from strangler.deploy.commands import LEGACY_ENTRY, LOOPBACK, process_specs
 from strangler.deploy.settings import load_up_settings
@@ -84,9 +85,9 @@ def remote_router(
             "trusted_proxies": trusted,
         },
     )
-    router = build_app(settings, StaticProvider(parse_plan(PLAN)))
-    reader = RecordingCallerReader(settings.secret_key)
-    router.callers = reader
+    assembly = assemble(settings, StaticProvider(parse_plan(PLAN)))
+    reader = assembly.callers = RecordingCallerReader(settings.secret_key)
+    router = assembly.build()
     with uvicorn_thread(router) as server:
         yield server.port, reader
 
