@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -38,7 +37,6 @@ class Settings(BaseSettings):
     database_url: str
     secret_key: str
     redis_url: str | None = None
-    strangler_config: Path | None = None
     db_pool_min_size: int = Field(default=2, ge=0, le=1000)
     db_pool_max_size: int = Field(default=10, ge=1, le=1000)
     tx_max_attempts: int = Field(default=5, ge=1, le=100)
@@ -68,13 +66,6 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis:// URL")
         return value or None
-
-    @field_validator("strangler_config")
-    @classmethod
-    def _existing_file(cls, value: Path | None) -> Path | None:
-        if value is not None and str(value) and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value if value is not None and str(value) else None
 
     @property
     def effective_cache_namespace(self) -> str:

@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError, field_validator
@@ -24,7 +23,7 @@ from legacy_flask.errors import ConfigError
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg2://")
-SETTING_NAMES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRANGLER_CONFIG")
+SETTING_NAMES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 MIN_SECRET_KEY_LENGTH = 16
 
 
@@ -36,7 +35,6 @@ class Settings(BaseSettings):
     database_url: str
     secret_key: str
     redis_url: str | None = None
-    strangler_config: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -58,13 +56,6 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis:// URL")
         return value or None
-
-    @field_validator("strangler_config")
-    @classmethod
-    def _existing_file(cls, value: Path | None) -> Path | None:
-        if value is not None and str(value) and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value if value is not None and str(value) else None
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -5,12 +5,13 @@ worker (``router_proxy.logs``) and the FastAPI port (``fastapi_app.logs``). It s
 every other package and imports only structlog, so the apps may use it without learning
 anything of the shim.
 
-It gives three things:
+It gives:
 
-* ``redact``: a structlog processor; a key that names a credential (Authorization, Cookie,
-  Set-Cookie, Idempotency-Key, API keys, bodies) becomes ``[redacted]``, and so does
-  credential-looking text in any string value (``sk_live_...``, ``Bearer ...``,
-  ``Idempotency-Key: ...`` inside a traceback);
+* the one redaction policy (``logsafe.redaction``), for log lines and for what the parity
+  ledger and the traffic recorder store alike: ``redact`` (a structlog processor: a key
+  that names a credential becomes ``[redacted]``, and so does credential-looking text and
+  a card number in any string value), ``redact_text``, ``redact_json``,
+  ``redact_headers``, ``redact_pairs``, ``redacted_body``;
 * ``route_to_stdlib``: structlog events become stdlib records, exceptions rendered as plain
   tracebacks (never with frame locals) and redacted before anything renders them;
 * ``json_lines_formatter``: the stdlib formatter that writes one redacted JSON line per
@@ -23,7 +24,17 @@ Example:
 
 from __future__ import annotations
 
-from logsafe.redaction import REDACTED, SENSITIVE_KEYS, redact, redact_text
+from logsafe.redaction import (
+    REDACTED,
+    is_card_number,
+    is_secret_name,
+    redact,
+    redact_headers,
+    redact_json,
+    redact_pairs,
+    redact_text,
+    redacted_body,
+)
 from logsafe.setup import (
     SAFE_STEPS,
     SHARED_STEPS,
@@ -35,11 +46,16 @@ from logsafe.setup import (
 __all__ = [
     "REDACTED",
     "SAFE_STEPS",
-    "SENSITIVE_KEYS",
     "SHARED_STEPS",
+    "is_card_number",
+    "is_secret_name",
     "json_lines_formatter",
     "make_host_chain_safe",
     "redact",
+    "redact_headers",
+    "redact_json",
+    "redact_pairs",
     "redact_text",
+    "redacted_body",
     "route_to_stdlib",
 ]

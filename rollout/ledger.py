@@ -2,13 +2,13 @@
 
 A row (table ``parity_mismatches``, migration 0002) holds the route, the time, the
 request, both responses and the differences as JSON paths. Secrets and card numbers are
-redacted before anything is stored (``rollout.redaction``). ``record`` raises
+redacted before anything is stored (``logsafe.redaction``). ``record`` raises
 LedgerError; the shadow runner logs and swallows it.
 
 Example:
     >>> redact_request(RecordedRequest("GET", "/api/v1/me", "api_key=k1",
     ...                                {"Authorization": "Bearer sk_test_1"}))["query"]
-    'api_key=%5BREDACTED%5D'
+    'api_key=%5Bredacted%5D'
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg2
 import psycopg2.extensions
 
-from rollout.compare import Difference, HttpResponse
-from rollout.errors import LedgerError
-from rollout.redaction import (
+from logsafe.redaction import (
     REDACTED,
-    is_secret_header,
+    is_secret_name,
     redact_headers,
     redact_json,
     redact_pairs,
     redact_text,
     redacted_body,
 )
+from rollout.compare import Difference, HttpResponse
+from rollout.errors import LedgerError
 
 _INSERT = """
 INSERT INTO parity_mismatches
@@ -117,7 +117,7 @@ class ParityLedger:
 
 def _redacted_difference(difference: Difference) -> dict[str, Any]:
     row = asdict(difference)
-    if difference.path.startswith("headers.") and is_secret_header(difference.path[8:]):
+    if difference.path.startswith("headers.") and is_secret_name(difference.path[8:]):
         row["legacy_value"] = row["new_value"] = REDACTED
     else:
         row["legacy_value"] = redact_json(row["legacy_value"])

@@ -3,7 +3,7 @@ migration 0005), and the shape of a route read back from them.
 
 ``exchange_row`` turns what the router saw into what is stored: the request's path and
 path parameters, query, the headers that describe a body (never credentials), the
-answer's status and headers, both bodies redacted (``rollout.redaction``: no
+answer's status and headers, both bodies redacted (``logsafe.redaction``: no
 credentials, no card numbers) and the JSON Schema of each body inferred from the values
 *before* redaction (a schema holds no values). ``route_shape`` merges a route's rows into
 what the merged OpenAPI and ``strangler port`` need.
@@ -32,14 +32,14 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from rollout.errors import RecordingError
-from rollout.redaction import (
-    is_secret_header,
+from logsafe.redaction import (
+    is_secret_name,
     redact_headers,
     redact_pairs,
     redact_text,
     redacted_body,
 )
+from rollout.errors import RecordingError
 from rollout.shapes import Schema, infer, merge, merge_all
 
 # Headers kept: what describes a body or the answer, never who the caller is.
@@ -148,7 +148,7 @@ def _json_body(headers: Mapping[str, str], body: bytes) -> tuple[bool, Any]:
 
 
 def _kept(headers: Mapping[str, str], names: frozenset[str]) -> dict[str, str]:
-    kept = {k: v for k, v in headers.items() if k in names and not is_secret_header(k)}
+    kept = {k: v for k, v in headers.items() if k in names and not is_secret_name(k)}
     return redact_headers(kept)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterator
 
 from router_proxy.errors import BodyTooLarge
 from router_proxy.types import Message, Receive
@@ -118,3 +119,60 @@ class RequestBody:
     def close(self) -> None:
         if self._pump is not None and not self._pump.done():
             self._pump.cancel()
+
+
+class WSGIInput:
+    """``wsgi.input`` for an app in a worker thread: a file-like reader over an ASGI
+    ``receive`` that runs on ``loop`` (PEP 3333's ``read``, ``readline``, ``readlines``
+    and iteration). What was received and not yet read waits in a buffer; nothing is
+    fetched before the app asks."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, receive: Receive) -> None:
+        self._loop = loop
+        self._receive = receive
+        self._buffer = bytearray()
+        self._more = True
+
+    def _fetch(self) -> None:
+        """One more chunk into the buffer (blocks the calling thread, never the loop)."""
+        message = asyncio.run_coroutine_threadsafe(self._receive(), self._loop).result()
+        if message["type"] != "http.request":
+            self._more = False
+            return
+        self._more = bool(message.get("more_body", False))
+        self._buffer.extend(message.get("body", b""))
+
+    def read(self, size: int = -1) -> bytes:
+        while self._more and (size < 0 or len(self._buffer) < size):
+            self._fetch()
+        return self._take(len(self._buffer) if size < 0 else min(size, len(self._buffer)))
+
+    def readline(self, limit: int = -1) -> bytes:
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0 and (limit < 0 or end < limit):
+                return self._take(end + 1)
+            if limit >= 0 and len(self._buffer) >= limit:
+                return self._take(limit)
+            if not self._more:
+                return self._take(len(self._buffer))
+            self._fetch()
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        lines: list[bytes] = []
+        total = 0
+        while line := self.readline():
+            lines.append(line)
+            total += len(line)
+            if 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def _take(self, size: int) -> bytes:
+        taken = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return taken

@@ -32,9 +32,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from a2wsgi.wsgi import Body
-
-from router_proxy.body import RequestBody
+from router_proxy.body import RequestBody, WSGIInput
 from router_proxy.errors import PoolSaturated
 from router_proxy.types import HeaderList, Message, Scope, Send
 
@@ -98,7 +96,7 @@ class _Exchange:
         self.abandoned = False
 
     async def run(self) -> None:
-        environ = build_environ(self.scope, Body(self.loop, self.body.receive))  # type: ignore[arg-type]
+        environ = build_environ(self.scope, WSGIInput(self.loop, self.body.receive))
         context = contextvars.copy_context()
         try:
             await self.loop.run_in_executor(

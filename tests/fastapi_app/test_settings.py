@@ -22,11 +22,6 @@ GOOD = {"DATABASE_URL": "postgresql://127.0.0.1/app", "SECRET_KEY": "0123456789a
         pytest.param({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL", id="not-postgres"),
         pytest.param({"SECRET_KEY": "short"}, "SECRET_KEY", id="short-secret"),
         pytest.param({"REDIS_URL": "http://cache"}, "REDIS_URL", id="redis-scheme"),
-        pytest.param(
-            {"STRANGLER_CONFIG": "/no/such/strangler.toml"},
-            "STRANGLER_CONFIG",
-            id="missing-config-file",
-        ),
         pytest.param({"DB_POOL_MAX_SIZE": "lots"}, "DB_POOL_MAX_SIZE", id="pool-not-int"),
         pytest.param({"DB_POOL_MIN_SIZE": "20"}, "DB_POOL_MIN_SIZE", id="pool-min-over-max"),
     ],

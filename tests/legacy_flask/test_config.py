@@ -39,11 +39,6 @@ BASE_ENV = {"PATH": "/usr/bin:/bin"}
             id="no-secret",
         ),
         pytest.param(
-            {**GOOD, "STRANGLER_CONFIG": "/nonexistent/strangler.toml"},
-            "legacy_flask: STRANGLER_CONFIG: no such file: /nonexistent/strangler.toml",
-            id="missing-strangler-config",
-        ),
-        pytest.param(
             {**GOOD, "REDIS_URL": "http://x"},
             "legacy_flask: REDIS_URL: must be a redis:// URL",
             id="bad-redis-url",

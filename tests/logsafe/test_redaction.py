@@ -9,7 +9,7 @@ import logging
 import pytest
 import structlog
 
-from logsafe import REDACTED, json_lines_formatter, redact, redact_text
+from logsafe import REDACTED, json_lines_formatter, redact, redact_text, redacted_body
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,19 @@ def test_structlog_events_are_redacted_before_rendering():
     with structlog.testing.capture_logs(processors=[redact]) as events:
         structlog.get_logger("tests.logsafe").info("paid", idempotency_key="k9")
     assert events[0]["idempotency_key"] == REDACTED
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/cards/4242424242424242", id="card-in-path"),
+        pytest.param("/pay?pan=4111-1111-1111-1111", id="card-in-query"),
+    ],
+)
+def test_the_access_line_blanks_card_numbers_as_the_recorder_does(path):
+    """One policy: what the ledger and recorder blank, a log line blanks too."""
+    logged = redact(None, "info", {"path": path})["path"]
+    stored = redacted_body(path.encode())["text"]
+
+    assert logged == stored
+    assert "4242" not in logged and "1111-1111" not in logged

@@ -111,7 +111,7 @@ def test_secrets_and_card_numbers_never_reach_the_table(
     for secret in (alice.api_key, "idem-secret-123", "session=s3", CARD, "4242424242424242"):
         assert secret not in text
     assert "authorization" not in row.exchange["request_headers"]
-    assert row.exchange["request_body"]["description"] == "paid with card [REDACTED]"
+    assert row.exchange["request_body"]["description"] == "paid with card [redacted]"
     assert row.request_schema["properties"]["amount_cents"] == {"type": "integer"}
     assert recordings_db.scalar("SELECT count(*) FROM recorded_exchanges") == 1
 

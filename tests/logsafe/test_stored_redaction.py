@@ -1,5 +1,5 @@
-"""What a stored exchange never holds (rollout.redaction): shared by the parity ledger and
-the traffic recorder."""
+"""What a stored exchange never holds (logsafe.redaction, the same policy as the logs):
+shared by the parity ledger and the traffic recorder."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rollout.redaction import REDACTED, is_card_number, redact_json, redact_pairs, redact_text
+from logsafe.redaction import REDACTED, is_card_number, redact_json, redact_pairs, redact_text
 
 
 @pytest.mark.parametrize(
