@@ -135,12 +135,16 @@ class WSGIInput:
 
     def _fetch(self) -> None:
         """One more chunk into the buffer (blocks the calling thread, never the loop)."""
-        message = asyncio.run_coroutine_threadsafe(self._receive(), self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(self._next_message(), self._loop)
+        message = future.result()
         if message["type"] != "http.request":
             self._more = False
             return
         self._more = bool(message.get("more_body", False))
         self._buffer.extend(message.get("body", b""))
+
+    async def _next_message(self) -> Message:
+        return await self._receive()
 
     def read(self, size: int = -1) -> bytes:
         while self._more and (size < 0 or len(self._buffer) < size):
