@@ -33,7 +33,7 @@ bench: $(STAMP)
 
 # A local Unleash server for the unleash flag provider (npm install on first use, ~40 s).
 unleash: $(STAMP)
-	$(WITH_ENV_DEMO) $(PY) -m rollout.unleash_local
+	$(WITH_ENV_DEMO) $(PY) -m strangler.unleash_local
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -155,12 +155,12 @@ class Deployment:
         raise BenchError("strangler up not ready in time")
 
     def _apply_layout(self) -> None:
-        from rollout.providers.settings import flag_settings, flag_writer
+        from rollout.flags.settings import flag_settings, flag_writer
         from rollout.types import Mode, RouteFlag
 
         env = dict(os.environ)
         if self.unleash:
-            from rollout.unleash_local import saved_tokens
+            from strangler.unleash_local import saved_tokens
 
             state = Path(os.environ.get("STRANGLER_STATE_DIR", ROOT / ".strangler"))
             admin, _ = saved_tokens(state)

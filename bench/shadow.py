@@ -97,8 +97,8 @@ def shadow_router_app() -> RouterApp:
     account read instead); in-process or remote from
     ``STRANGLER_MODE``/``STRANGLER_*_URL``, copies in the worker process or on the loop
     from ``STRANGLER_SHADOW_ISOLATION``."""
+    from rollout.flags.static import StaticProvider
     from rollout.plan import parse_plan
-    from rollout.providers.static import StaticProvider
     from router_proxy import logs
     from router_proxy.asgi import assemble
     from router_proxy.config import load_settings

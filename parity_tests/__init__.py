@@ -5,7 +5,7 @@ Use it from pytest (``pytest --parity``, the ``pytest11`` plugin in ``plugin``),
 CLI (``strangler parity run``) or from code (``runner``). A case is a JSON file under
 ``cases/`` (``cases``); ``harness`` runs it on legacy twice (to learn noise) and on the
 port, ``isolation`` wraps each side in its own outer transaction with a savepoint and
-captures row changes (``capture``), and the comparison is ``rollout.compare``'s, the same
+captures row changes (``capture``), and the comparison is ``rollout.evidence.compare``'s, the same
 the online shadow uses. ``export`` turns a production mismatch from the ledger into a case.
 
 Example:

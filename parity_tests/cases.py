@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from parity_tests.errors import CaseFileError
-from rollout.compare import DEFAULT_HEADERS, CompareRules
 from rollout.errors import PlanError
+from rollout.evidence.compare import DEFAULT_HEADERS, CompareRules
 
 CASES_DIR = Path(__file__).parent / "cases"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

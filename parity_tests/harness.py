@@ -4,7 +4,7 @@ For each case and side: a savepoint in that side's outer transaction, the case's
 its steps (a ``via: other`` step runs on the other side and its row changes are carried
 over), the row changes read from the change log, and a rollback to the savepoint.
 Responses and row changes are normalised (``Normaliser``) and compared with the shared
-comparator (``rollout.compare``). When legacy and new differ, legacy runs a second
+comparator (``rollout.evidence.compare``). When legacy and new differ, legacy runs a second
 time: differences between its two runs are noise, left out and listed so they can
 become normalisers (a case where both already agree has nothing noise could remove).
 Reads run in batches: each side goes through the batch's cases in order, the two sides
@@ -38,7 +38,7 @@ from parity_tests.pair import AppPair, RemotePair
 from parity_tests.results import Mismatch, ParityResult
 from parity_tests.targets import Answer, AsgiTarget, Outgoing, RemoteTarget, Target, WsgiTarget
 from parity_tests.world import World, install_world
-from rollout.compare import CompareRules, HttpResponse, compare
+from rollout.evidence.compare import CompareRules, HttpResponse, compare
 
 JSON = {"content-type": "application/json"}
 ROW_RULES = CompareRules(headers=())

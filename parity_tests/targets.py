@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import httpx
 
 from parity_tests.errors import TargetError
-from rollout.compare import HttpResponse
+from rollout.evidence.compare import HttpResponse
 from router_proxy.errors import ConfigError
 from router_proxy.lifespan import AppLifespan
 

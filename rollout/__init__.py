@@ -1,21 +1,23 @@
 """Who serves which route, and when: per-route flags, the pure decision, the rollout plan,
-the guard and the dashboard.
+the guard, what the routers saw, parity evidence, recorded traffic and the dashboard.
 
 Use it to read or change a route's mode (``legacy``, ``shadow``, ``canary`` N%, ``new``)
-and the kill switch, from the CLI, the dashboard or the guard. It knows nothing of HTTP
-serving: the router (``router_proxy``) asks it, never the other way round.
+and the kill switch, from the CLI, the dashboard or the guard. The router
+(``router_proxy``) asks it, never the other way round; only ``dashboard`` speaks HTTP.
 
-Where each part lives:
+Split by concern, imports pointing one way (``make test`` checks it):
 
-* ``types``: the vocabulary (``Mode``, ``RouteFlag``, ``Snapshot``, ``Decision``);
-* ``decide``: ``decide(route, ctx, snapshot) -> Decision``, the whole behaviour of every
-  route mode in one pure function; ``bucketing`` is Unleash's sticky hash, bit for bit;
-* ``providers/``: where flags come from (embedded PostgreSQL with LISTEN/NOTIFY, Unleash,
-  static); a lookup never raises and never blocks;
-* ``compare`` and ``ledger``: how two answers are compared and where mismatches are kept;
-* ``steps``, ``guard``, ``guard_runner``, ``windows``, ``control``: rollout steps, judged
-  on the traffic windows of every router process;
-* ``dashboard/``: the Starlette app under ``/_strangler/``.
+* the core: ``types`` (``Mode``, ``RouteFlag``, ``Snapshot``, ``Decision``); ``decide``
+  (``decide(route, ctx, snapshot) -> Decision``, every route mode in one pure function);
+  ``bucketing`` (Unleash's sticky hash, bit for bit); ``naming`` (the one place a route's
+  flag name is made); ``plan``; ``pg`` (the PostgreSQL connection helper); ``errors``;
+* ``flags/``: where flags come from (embedded PostgreSQL with LISTEN/NOTIFY, Unleash,
+  static) and the audited writers; a lookup never raises and never blocks;
+* ``telemetry/``: the traffic windows and the fleet-wide counters every router process
+  publishes; ``evidence/``: the comparator and the parity ledger; ``traffic/``: recorded
+  exchanges and their shapes;
+* ``guard/``: rollout steps, judged on the windows, acted on through the flags;
+* ``dashboard/``: the Starlette app under ``/_strangler/``, above all of them.
 
 Example:
     >>> from rollout.decide import decide

@@ -40,7 +40,7 @@ class LedgerError(RolloutError):
 
 
 class RecordingError(RolloutError):
-    """The traffic recorder's store failed (rollout.recordings)."""
+    """The traffic recorder's store failed (rollout.traffic.recordings)."""
 
 
 class WindowError(RolloutError):

@@ -14,7 +14,7 @@ Where a request goes, in order (one module each):
   and serves the primary through ``backends/`` (``inprocess``: a2wsgi-style threads and
   ASGI; ``remote``: pooled HTTP to gunicorn and uvicorn);
 * ``shadow``, ``shadow_process``, ``shadow_worker``: the copy to the other side after the
-  client has its answer, compared with ``rollout.compare``, off the client's path;
+  client has its answer, compared with ``rollout.evidence.compare``, off the client's path;
 * ``stats``, ``metrics``, ``logs``, ``endpoints``: what the router saw, under ``/_strangler/``.
 
 Example:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rollout.providers.base import FlagProvider
+from rollout.flags.base import FlagProvider
 from router_proxy.config import Settings
 from router_proxy.dispatch import Dispatch, Dispatcher
 from router_proxy.fleet import FleetLink

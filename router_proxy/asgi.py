@@ -20,8 +20,8 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from rollout.compare import CompareRules
-from rollout.providers.base import FlagProvider
+from rollout.evidence.compare import CompareRules
+from rollout.flags.base import FlagProvider
 from router_proxy.app import RouterApp
 from router_proxy.assembly import (
     Apps,
@@ -82,10 +82,10 @@ def build_router(
     (``[record_sample]``), metrics, fleet counters, windows and guard, the dashboard
     (``coverage`` feeds its parity column). ``apps`` as for ``build_app``; ``extend`` is
     given the assembly last, before it is built. Raises ConfigError or PlanError."""
-    from rollout.compare import load_rules
-    from rollout.providers.factory import build_provider
-    from rollout.providers.settings import flag_settings
-    from rollout.recordings import RecordingStore
+    from rollout.evidence.compare import load_rules
+    from rollout.flags.factory import build_provider
+    from rollout.flags.settings import flag_settings
+    from rollout.traffic.recordings import RecordingStore
     from router_proxy.dashboard_mount import attach_dashboard
     from router_proxy.fallback import load_fallback
     from router_proxy.observability import attach_observability

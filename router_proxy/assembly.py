@@ -19,8 +19,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rollout.providers.base import FlagProvider
-from rollout.providers.static import StaticProvider
+from rollout.flags.base import FlagProvider
+from rollout.flags.static import StaticProvider
 from rollout.types import Backend, Snapshot
 from router_proxy.app import Composition, RouterApp
 from router_proxy.backends.absent import AbsentBackend
@@ -47,8 +47,8 @@ from router_proxy.tracing import request_tracer
 from router_proxy.types import ASGIApp
 
 if TYPE_CHECKING:
-    from rollout.recordings import RecordingStore
-    from rollout.windows import WindowStore
+    from rollout.telemetry.windows import WindowStore
+    from rollout.traffic.recordings import RecordingStore
 
 
 @dataclass(frozen=True, slots=True)

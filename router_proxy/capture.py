@@ -21,7 +21,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollout.compare import HttpResponse
+from rollout.evidence.compare import HttpResponse
 from router_proxy.body import RequestBody
 from router_proxy.types import HeaderList, Message, Scope, Send
 

@@ -3,11 +3,12 @@ for answers of at least ``minimum_size`` bytes. Off unless ``[compression] enabl
 in strangler.toml (or ``strangler serve --compress``), so the router stays byte-transparent
 by default.
 
-What it never touches (Starlette's responder decides, the same rules as its
-GZipMiddleware): an answer a backend already encoded (``Content-Encoding`` set), a 206, a
-``text/event-stream`` or an already-compressed media type, a request with no acceptable
-coding (no ``Accept-Encoding``: the backend's bytes, unchanged). It sits outside the
-router, so shadow comparison and the parity ledger see the apps' own bytes.
+What it never touches (the rules of Starlette's GZipMiddleware): an answer a backend
+already encoded (``Content-Encoding`` set), a 206, a ``text/event-stream`` or an
+already-compressed media type, a request with no acceptable coding (no
+``Accept-Encoding``: the backend's bytes, unchanged). A streamed answer stays streamed:
+each chunk is flushed as it passes. It sits outside the router, so shadow comparison and
+the parity ledger see the apps' own bytes.
 
 Example:
     >>> choose_encoding("gzip, deflate, br")
@@ -18,21 +19,40 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
-import anyio.to_thread
 import brotli
-from starlette.middleware.gzip import GZipResponder, IdentityResponder
 
 from router_proxy.errors import ConfigError
-from router_proxy.types import ASGIApp, Receive, Scope, Send
+from router_proxy.types import ASGIApp, HeaderList, Message, Receive, Scope, Send
 
 # Preference among codings the client weighs alike: brotli is denser at a similar cost.
 PREFERENCE = ("br", "gzip")
 # As Starlette's gzip: compressing a larger chunk inline would stall the event loop.
 THREAD_MINIMUM_SIZE = 128 * 1024
+# Media types that are compressed already, or must reach the client as they are sent.
+NEVER_COMPRESSED = frozenset(
+    {
+        "application/grpc",
+        "application/gzip",
+        "application/x-gzip",
+        "application/zip",
+        "audio/*",
+        "font/woff",
+        "font/woff2",
+        "image/avif",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/event-stream",
+        "video/*",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +133,11 @@ class CompressionMiddleware:
             await self.app(scope, receive, send)
             return
         encoding = choose_encoding(_accept_encoding(scope))
-        await self._responder(encoding)(scope, receive, send)
-
-    def _responder(self, encoding: str | None) -> ASGIApp:
-        size = self.settings.minimum_size
-        if encoding == "br":
-            return BrotliResponder(self.app, size, self.settings.brotli_quality)
-        if encoding == "gzip":
-            return GZipResponder(self.app, size, compresslevel=self.settings.gzip_level)
-        return self.app
+        if encoding is None:
+            await self.app(scope, receive, send)
+            return
+        responder = _Compressing(send, encoding, self.settings)
+        await self.app(scope, receive, responder.send)
 
 
 def _accept_encoding(scope: Scope) -> str:
@@ -129,25 +145,114 @@ def _accept_encoding(scope: Scope) -> str:
     return b",".join(values).decode("latin-1")
 
 
-class BrotliResponder(IdentityResponder):
-    """Starlette's responder (which answers to skip and how headers change) with a brotli
-    stream: each chunk of a streamed answer is flushed, so streaming stays streaming."""
+class Compressor(Protocol):
+    def compress(self, data: bytes, final: bool) -> bytes: ...
 
-    content_encoding = "br"
 
-    def __init__(self, app: ASGIApp, minimum_size: int, quality: int) -> None:
-        super().__init__(app, minimum_size)
-        self.quality = quality
-        self._compressor: brotli.Compressor | None = None
+class _Gzip:
+    def __init__(self, level: int) -> None:
+        self._stream = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 
-    async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
-        if len(body) >= THREAD_MINIMUM_SIZE:
-            return await anyio.to_thread.run_sync(self._compress, body, more_body)
-        return self._compress(body, more_body)
+    def compress(self, data: bytes, final: bool) -> bytes:
+        flush = zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH
+        return self._stream.compress(data) + self._stream.flush(flush)
 
-    def _compress(self, body: bytes, more_body: bool) -> bytes:
-        if self._compressor is None:
-            self._compressor = brotli.Compressor(quality=self.quality)
-        chunk: bytes = self._compressor.process(body)
-        end: bytes = self._compressor.flush() if more_body else self._compressor.finish()
+
+class _Brotli:
+    def __init__(self, quality: int) -> None:
+        self._stream = brotli.Compressor(quality=quality)
+
+    def compress(self, data: bytes, final: bool) -> bytes:
+        chunk: bytes = self._stream.process(data)
+        end: bytes = self._stream.finish() if final else self._stream.flush()
         return chunk + end
+
+
+class _Compressing:
+    """One answer on its way out: held at its start until the first body chunk says
+    whether (and how) to compress it; then passed on, compressed or as it was."""
+
+    def __init__(self, send: Send, encoding: str, settings: CompressionSettings) -> None:
+        self._send = send
+        self._encoding = encoding
+        self._settings = settings
+        self._start: Message | None = None
+        self._compressor: Compressor | None = None
+        self._passing = False  # decided: the answer goes out as the backend sent it
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self._passing = _untouchable(message)
+            if self._passing:
+                await self._send(message)
+            else:
+                self._start = message
+        elif kind != "http.response.body" or self._passing:
+            await self._flush_start()
+            await self._send(message)
+        elif self._start is not None:
+            await self._first_body(message)
+        else:
+            await self._send(await self._compressed(message))
+
+    async def _first_body(self, message: Message) -> None:
+        body, more = message.get("body", b""), message.get("more_body", False)
+        start, self._start = self._start, None
+        assert start is not None
+        if len(body) < self._settings.minimum_size and not more:
+            await self._send(start)
+            await self._send(message)
+            return
+        self._compressor = self._new_compressor()
+        compressed = await self._compressed(message)
+        await self._send(_encoded_start(start, self._encoding, compressed, more))
+        await self._send(compressed)
+
+    async def _compressed(self, message: Message) -> Message:
+        assert self._compressor is not None
+        body, more = message.get("body", b""), message.get("more_body", False)
+        compress = self._compressor.compress
+        if len(body) >= THREAD_MINIMUM_SIZE:
+            data = await asyncio.to_thread(compress, body, not more)
+        else:
+            data = compress(body, not more)
+        return {**message, "body": data}
+
+    async def _flush_start(self) -> None:
+        if self._start is not None:
+            start, self._start = self._start, None
+            await self._send(start)
+
+    def _new_compressor(self) -> Compressor:
+        if self._encoding == "br":
+            return _Brotli(self._settings.brotli_quality)
+        return _Gzip(self._settings.gzip_level)
+
+
+def _untouchable(start: Message) -> bool:
+    headers = {name.lower(): value for name, value in start.get("headers", ())}
+    if b"content-encoding" in headers or start["status"] == 206:
+        return True
+    media = headers.get(b"content-type", b"").decode("latin-1").partition(";")[0]
+    media = media.strip().lower()
+    kinds = {media, media.partition("/")[0] + "/*"}
+    if media.startswith("application/grpc+"):
+        kinds.add("application/grpc")
+    return not kinds.isdisjoint(NEVER_COMPRESSED)
+
+
+def _encoded_start(start: Message, encoding: str, first: Message, more: bool) -> Message:
+    headers: HeaderList = [
+        (name, value)
+        for name, value in start.get("headers", ())
+        if name.lower() not in (b"content-length", b"vary")
+    ]
+    vary = [value for name, value in start.get("headers", ()) if name.lower() == b"vary"]
+    if not any(b"accept-encoding" in value.lower() for value in vary):
+        vary.append(b"Accept-Encoding")
+    headers.append((b"vary", b", ".join(vary)))
+    headers.append((b"content-encoding", encoding.encode()))
+    if not more and not start.get("trailers", False):
+        headers.append((b"content-length", str(len(first["body"])).encode()))
+    return {**start, "headers": headers}

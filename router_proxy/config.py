@@ -72,7 +72,7 @@ class Settings:
     # The apps' database: API key -> owner for sticky canaries, and the parity ledger.
     database_url: str = ""
     # Where router processes share their counters: "" for database_url's PostgreSQL, or a
-    # redis:// URL (rollout.fleet).
+    # redis:// URL (rollout.telemetry.fleet).
     counters_url: str = ""
     # Seconds between publishes: how far behind the other processes' share can be.
     fleet_interval: float = 2.0

@@ -24,16 +24,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rollout.audit import AuditLog
 from rollout.dashboard import CoverageCell, DashboardSources, build_dashboard, dashboard_settings
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
 from rollout.dashboard.rollouts import DashboardRollouts
 from rollout.errors import PlanError
-from rollout.guard_state import GuardStateStore
-from rollout.providers.settings import flag_settings, flag_writer
-from rollout.steps import parse_rollout
-from rollout.windows import WindowStore
+from rollout.flags.audit import AuditLog
+from rollout.flags.settings import flag_settings, flag_writer
+from rollout.guard.state import GuardStateStore
+from rollout.guard.steps import parse_rollout
+from rollout.telemetry.windows import WindowStore
 from router_proxy.endpoints import SERVED_BY, flag_health
 from router_proxy.errors import error_body
 from router_proxy.lifespan import closing

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rollout.decide import decide
-from rollout.providers.base import FlagProvider
+from rollout.flags.base import FlagProvider
 from rollout.types import Backend, Decision, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.body import RequestBody

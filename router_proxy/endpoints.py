@@ -32,8 +32,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from rollout.errors import FleetError
-from rollout.fleet import ProcessCounts, summed
-from rollout.providers.base import FlagProvider
+from rollout.flags.base import FlagProvider
+from rollout.telemetry.fleet import ProcessCounts, summed
 from rollout.types import RouteFlag, Snapshot
 from router_proxy.errors import error_body, render_json, send_json
 from router_proxy.fleet import FleetLink

@@ -19,7 +19,7 @@ import contextlib
 import logging
 
 from rollout.errors import FleetError
-from rollout.fleet import Counts, FleetPublisher, ProcessCounts
+from rollout.telemetry.fleet import Counts, FleetPublisher, ProcessCounts
 from router_proxy.stats import RouterStats
 
 log = logging.getLogger(__name__)

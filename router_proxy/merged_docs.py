@@ -22,7 +22,7 @@ from importlib.resources import files
 from typing import Any
 
 from rollout.errors import RecordingError
-from rollout.recordings import ExchangeRow, RecordingStore, RouteShape, route_shape
+from rollout.traffic.recordings import ExchangeRow, RecordingStore, RouteShape, route_shape
 from rollout.types import RouteInfo, Snapshot
 from router_proxy.logs import access_log
 from router_proxy.openapi import LegacyOperation, merged_openapi

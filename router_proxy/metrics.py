@@ -32,7 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from rollout.providers.base import FlagProvider
+from rollout.flags.base import FlagProvider
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

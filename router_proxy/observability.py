@@ -21,17 +21,17 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rollout.audit import AuditLog
-from rollout.control import RolloutControl
 from rollout.errors import PlanError
-from rollout.fleet import FleetPublisher, open_fleet
-from rollout.guard_runner import GuardRunner
-from rollout.guard_state import GuardStateStore
-from rollout.providers.audited import AuditedWriter
-from rollout.providers.settings import flag_settings, flag_writer
-from rollout.steps import guard_interval, parse_rollout
+from rollout.flags.audit import AuditLog
+from rollout.flags.audited import AuditedWriter
+from rollout.flags.settings import flag_settings, flag_writer
+from rollout.guard.control import RolloutControl
+from rollout.guard.runner import GuardRunner
+from rollout.guard.state import GuardStateStore
+from rollout.guard.steps import guard_interval, parse_rollout
+from rollout.telemetry.fleet import FleetPublisher, open_fleet
+from rollout.telemetry.windows import WindowStore, new_process_id
 from rollout.types import Backend
-from rollout.windows import WindowStore, new_process_id
 from router_proxy.fleet import FleetLink
 from router_proxy.lifespan import background, closing, in_thread, started
 from router_proxy.metrics import PrometheusSink, mark_process_dead, sample_forever

@@ -9,7 +9,7 @@ switch) and where its description comes from (``x-strangler-source``):
 - ``legacy``: a route only legacy serves is inferred from Flask's ``url_map``: path
   parameters typed by their converters (``int`` -> integer, ``uuid``, ``float``, ``path``),
   the view's docstring as summary, and, when the traffic recorder has samples
-  (``rollout.recordings.route_shape``), the query parameters, request body and answers
+  (``rollout.traffic.recordings.route_shape``), the query parameters, request body and answers
   (status, media type, JSON Schema) it saw, with ``x-strangler-recorded`` samples.
 
 Example:
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from rollout.recordings import RouteShape
+from rollout.traffic.recordings import RouteShape
 from rollout.types import Mode, RouteInfo, Snapshot
 from router_proxy.routes import flask_rules, flask_view
 

@@ -34,6 +34,7 @@ import psycopg2
 import psycopg2.extensions
 import structlog
 
+from rollout.pg import Lease
 from rollout.types import Mode, RouteInfo, Snapshot, Stickiness
 
 log = structlog.get_logger("router_proxy.owners")
@@ -62,17 +63,14 @@ class OwnerDirectory:
         ttl: float = 300.0,
         unknown_ttl: float = 5.0,
         retry_after: float = 5.0,
-        connect_timeout: float = 2.0,
     ) -> None:
-        self._url = database_url
+        self._db = Lease(database_url)
         self._size = size
         self._ttl = ttl
         self._unknown_ttl = unknown_ttl
         self._retry_after = retry_after
-        self._connect_timeout = connect_timeout
         self._cache: OrderedDict[str, tuple[str, float]] = OrderedDict()
-        self._conn: psycopg2.extensions.connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one revocation watermark, one lookup count
         self._paused_until = 0.0
         self._revoked_seen: datetime | None = None  # the newest revoked_at asked about
         self.lookups = 0  # database round trips; tests watch it
@@ -116,7 +114,7 @@ class OwnerDirectory:
         with self._lock:
             try:
                 self.revocation_checks += 1
-                with self._connection().cursor() as cur:
+                with self._db.cursor() as cur:
                     if self._revoked_seen is None:  # the cache holds nothing older than now
                         cur.execute("SELECT now()")
                         (self._revoked_seen,) = cur.fetchone() or (None,)
@@ -125,17 +123,13 @@ class OwnerDirectory:
             except psycopg2.Error as exc:
                 self._paused_until = time.monotonic() + self._retry_after
                 log.warning("revocation_check_failed", error=type(exc).__name__)
-                self._drop_connection()
                 return []
         if rows:
             self._revoked_seen = max(self._revoked_seen, *(row[1] for row in rows))
         return [str(row[0]) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._db.close()
 
     def _remember(self, digest: str, owner: str, now: float) -> None:
         self._cache[digest] = (owner, now + (self._ttl if owner else self._unknown_ttl))
@@ -148,30 +142,14 @@ class OwnerDirectory:
         with self._lock:
             try:
                 self.lookups += 1
-                with self._connection().cursor() as cur:
+                with self._db.cursor() as cur:
                     cur.execute(_LOOKUP, (digest,))
                     row = cur.fetchone()
                 return str(row[0]) if row else _UNKNOWN
             except psycopg2.Error as exc:
                 self._paused_until = time.monotonic() + self._retry_after
                 log.warning("owner_lookup_failed", error=type(exc).__name__)
-                self._drop_connection()
                 return None
-
-    def _drop_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self) -> psycopg2.extensions.connection:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg2.connect(
-                self._url,
-                connect_timeout=max(1, round(self._connect_timeout)),
-                application_name="strangler-router-owners",
-            )
-            self._conn.autocommit = True
-        return self._conn
 
 
 def needs_owner(route: RouteInfo, snapshot: Snapshot) -> bool:

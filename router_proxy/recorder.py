@@ -1,5 +1,5 @@
 """The traffic recorder: a sample of each opted-in route's requests and answers, stored
-redacted (``rollout.recordings``) for the merged OpenAPI and ``strangler port``.
+redacted (``rollout.traffic.recordings``) for the merged OpenAPI and ``strangler port``.
 
 Opt-in per route in strangler.toml, in percent of the route's requests (``"*"``: every
 route not named; ``strangler serve --record 10`` sets it)::
@@ -38,7 +38,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from rollout.errors import RecordingError
-from rollout.recordings import RecordingStore, Seen, exchange_row
+from rollout.traffic.recordings import RecordingStore, Seen, exchange_row
 from rollout.types import RouteInfo
 from router_proxy.capture import Captured, header_dict
 from router_proxy.errors import ConfigError
@@ -174,18 +174,22 @@ class TrafficRecorder:
             while len(batch) < BATCH_SIZE and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                await asyncio.to_thread(self._store, batch)
+                written = await asyncio.to_thread(self._store, batch)
+                # Counted here, on the loop: the only thread that writes the counters.
+                self.stored += written
+                self.dropped += len(batch) - written
             finally:
                 for _ in batch:
                     queue.task_done()
 
-    def _store(self, batch: list[Seen]) -> None:
+    def _store(self, batch: list[Seen]) -> int:
+        """Blocking, in a thread: how many of ``batch`` were written (all or none)."""
         try:
             self.store.record_many([exchange_row(seen) for seen in batch])
-            self.stored += len(batch)
         except RecordingError as exc:
-            self.dropped += len(batch)
             access_log.warning("record_failed", samples=len(batch), error=str(exc))
+            return 0
+        return len(batch)
 
 
 def _seen(served: Served, backend: str) -> Seen | None:

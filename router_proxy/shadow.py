@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from rollout.compare import DEFAULT_RULES, CompareRules, Difference, HttpResponse, compare
-from rollout.ledger import ParityLedger, RecordedRequest
+from rollout.evidence.compare import DEFAULT_RULES, CompareRules, Difference, HttpResponse, compare
+from rollout.evidence.ledger import ParityLedger, RecordedRequest
 from rollout.types import Backend, RouteInfo
 from router_proxy.backends.base import Backend as BackendImpl
 from router_proxy.capture import Captured, ResponseRecorder, replay_body, replayed_scope

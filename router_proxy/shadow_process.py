@@ -34,7 +34,7 @@ from typing import Any
 
 import structlog
 
-from rollout.compare import CompareRules
+from rollout.evidence.compare import CompareRules
 from router_proxy.config import Settings
 from router_proxy.served import Served
 from router_proxy.shadow import ShadowLimits, admit

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rollout.compare import CompareRules
+from rollout.evidence.compare import CompareRules
 from rollout.types import Backend, Decision, RouteInfo
 from router_proxy.capture import Captured, replayed_scope
 from router_proxy.config import Settings

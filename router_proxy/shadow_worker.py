@@ -39,7 +39,7 @@ from typing import Any
 
 import structlog
 
-from rollout.ledger import ParityLedger
+from rollout.evidence.ledger import ParityLedger
 from rollout.types import Backend
 from router_proxy import logs
 from router_proxy.backends.base import Backend as BackendImpl

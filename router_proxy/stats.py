@@ -4,7 +4,7 @@
 Only the event loop writes them (shadow work in threads hands its result back first), so
 plain integers need no lock. They count this router process only and start at zero;
 ``router_proxy.fleet`` publishes them so ``/_strangler/status`` can show the fleet's sum. Sinks
-(``rollout.windows.WindowStore``, ``router_proxy.metrics.PrometheusSink``) must be cheap:
+(``rollout.telemetry.windows.WindowStore``, ``router_proxy.metrics.PrometheusSink``) must be cheap:
 they run on the request path.
 
 Example:
@@ -151,7 +151,7 @@ class RouterStats:
         return {key: counters.as_json() for key, counters in sorted(self.routes.items())}
 
     def flat(self) -> dict[tuple[str, str], int]:
-        """(route key, counter name) -> value: what ``rollout.fleet`` publishes."""
+        """(route key, counter name) -> value: what ``rollout.telemetry.fleet`` publishes."""
         return {
             (key, name): n
             for key, counters in self.routes.items()

@@ -19,8 +19,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from rollout.compare import CompareRules
-from rollout.ledger import ParityLedger
+from rollout.evidence.compare import CompareRules
+from rollout.evidence.ledger import ParityLedger
 from router_proxy.lifespan import background, closing, started
 from router_proxy.owners import OwnerDirectory
 from router_proxy.shadow import ShadowLimits, ShadowRunner

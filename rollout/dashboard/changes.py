@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
-from rollout.audit import AuditLog
 from rollout.dashboard.errors import ChangeRejected
-from rollout.providers.audited import AuditedWriter
-from rollout.providers.base import FlagWriter
+from rollout.flags.audit import AuditLog
+from rollout.flags.audited import AuditedWriter
+from rollout.flags.base import FlagWriter
 from rollout.types import Mode, RouteFlag
 
 

@@ -5,7 +5,7 @@ the labels.
 
 Example:
     >>> from datetime import datetime, timezone
-    >>> from rollout.windows import WindowStats
+    >>> from rollout.telemetry.windows import WindowStats
     >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
     >>> chart = share_chart([WindowStats("GET /x", "new", t, requests=1),
     ...                      WindowStats("GET /x", "legacy", t, requests=3)])
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from rollout.windows import WindowStats
+from rollout.telemetry.windows import WindowStats
 
 WIDTH, HEIGHT, PAD = 640, 200, 40
 

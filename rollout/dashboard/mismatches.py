@@ -1,6 +1,6 @@
 """The latest parity mismatches, read back from the ledger for the dashboard.
 
-The ledger stores them already redacted (``rollout.ledger``); the values still hold user
+The ledger stores them already redacted (``rollout.evidence.ledger``); the values still hold user
 data, so the templates escape every one of them (Jinja2 autoescape).
 
 Example:
@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 
 from rollout.dashboard.errors import DashboardDataError
+from rollout.pg import Lease
 
 _LATEST = """
 SELECT id, route_key, observed_at, source, request, differences FROM parity_mismatches
@@ -48,18 +49,17 @@ class Mismatch:
 
 class MismatchReader:
     def __init__(self, database_url: str) -> None:
-        self._url = database_url
+        self._db = Lease(database_url)
+
+    def close(self) -> None:
+        self._db.close()
 
     def latest(self, limit: int = 10, route_key: str | None = None) -> list[Mismatch]:
         """Raises DashboardDataError when the ledger cannot be read."""
         try:
-            conn = psycopg2.connect(self._url, application_name="strangler-dashboard")
-            try:
-                with conn, conn.cursor() as cur:
-                    cur.execute(_LATEST, {"route": route_key, "limit": limit})
-                    rows = cur.fetchall()
-            finally:
-                conn.close()
+            with self._db.cursor() as cur:
+                cur.execute(_LATEST, {"route": route_key, "limit": limit})
+                rows = cur.fetchall()
         except psycopg2.Error as exc:
             raise DashboardDataError(f"parity ledger unreadable ({type(exc).__name__})") from exc
         return [_mismatch(row) for row in rows]

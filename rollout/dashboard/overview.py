@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rollout.dashboard.sources import CoverageCell
-from rollout.fleet.store import Counts
 from rollout.naming import route_flag_name
+from rollout.telemetry.fleet.store import Counts
+from rollout.telemetry.windows import WindowStats, totals
 from rollout.types import Snapshot
-from rollout.windows import WindowStats, totals
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
@@ -93,7 +93,7 @@ class TotalRow:
 
 
 def total_rows(counts: Counts) -> list[TotalRow]:
-    """One row per route from fleet counters (``rollout.fleet``), sorted by path.
+    """One row per route from fleet counters (``rollout.telemetry.fleet``), sorted by path.
 
     >>> total_rows({"GET /x": {"requests.new": 3, "drops.busy": 2}})[0]
     TotalRow(key='GET /x', legacy=0, new=3, comparisons=0, mismatches=0, drops=2, fallbacks=0)

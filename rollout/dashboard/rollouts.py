@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from rollout.audit import AuditLog
-from rollout.control import RolloutControl
 from rollout.dashboard.changes import Actor
 from rollout.dashboard.errors import ChangeRejected, NoRolloutPlan
-from rollout.guard_state import GuardState, GuardStateStore
-from rollout.providers.audited import AuditedWriter
-from rollout.providers.base import FlagWriter
-from rollout.steps import RoutePlan
+from rollout.flags.audit import AuditLog
+from rollout.flags.audited import AuditedWriter
+from rollout.flags.base import FlagWriter
+from rollout.guard.control import RolloutControl
+from rollout.guard.state import GuardState, GuardStateStore
+from rollout.guard.steps import RoutePlan
 
 ACTIONS = ("advance", "pause", "resume", "rollback")
 NOT_STARTED = "not started"

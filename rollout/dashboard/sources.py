@@ -21,14 +21,14 @@ from typing import Any, Protocol
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
 from rollout.dashboard.rollouts import DashboardRollouts
-from rollout.fleet.store import Counts
+from rollout.telemetry.fleet.store import Counts
+from rollout.telemetry.windows import WindowStats
 from rollout.types import Snapshot
-from rollout.windows import WindowStats
 
 
 class TrafficSource(Protocol):
     def recent(self, route_key: str | None = None, minutes: float = 5) -> Sequence[WindowStats]:
-        """Shared windows of the last ``minutes`` (``rollout.windows.WindowStore``)."""
+        """Shared windows of the last ``minutes`` (``rollout.telemetry.windows.WindowStore``)."""
         ...
 
 
@@ -55,5 +55,5 @@ class DashboardSources:
     mismatches: MismatchReader | None = None
     coverage: Callable[[], Mapping[str, CoverageCell]] | None = None
     rollouts: DashboardRollouts | None = None  # the [rollout."KEY"] plans and their buttons
-    # Counters summed over every router process since the first started (rollout.fleet).
+    # Counters summed over every router process since the first started (rollout.telemetry.fleet).
     totals: Callable[[], Counts] | None = None

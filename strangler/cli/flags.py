@@ -122,11 +122,11 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path = CONFIG_OPT
 
 def _writer(provider: str | None, config: Path) -> Any:
     """The provider's writer, audited: every change lands in the audit log (DATABASE_URL)."""
-    from rollout.audit import AuditLog
     from rollout.errors import PlanError
+    from rollout.flags.audit import AuditLog
+    from rollout.flags.audited import AuditedWriter
+    from rollout.flags.settings import flag_settings, flag_writer
     from rollout.plan import load_toml
-    from rollout.providers.audited import AuditedWriter
-    from rollout.providers.settings import flag_settings, flag_writer
 
     url = os.environ.get("DATABASE_URL")
     try:

@@ -64,7 +64,7 @@ def build_draft(
     from parity_tests.cases import parse_case
     from parity_tests.errors import CaseFileError
     from rollout.errors import RecordingError
-    from rollout.recordings import RecordingStore, route_shape
+    from rollout.traffic.recordings import RecordingStore, route_shape
     from router_proxy.asgi import import_app, import_new_app
     from router_proxy.config import load_settings
     from router_proxy.errors import ConfigError

@@ -81,7 +81,7 @@ def status(
     from rich.table import Table
 
     from rollout.errors import RolloutError
-    from rollout.guard_state import GuardStateStore
+    from rollout.guard.state import GuardStateStore
 
     plans = _plans(config)
     try:
@@ -119,12 +119,12 @@ def _transition(
 
 
 def _control(provider: str | None, config: Path) -> Any:
-    from rollout.audit import AuditLog
-    from rollout.control import RolloutControl
     from rollout.errors import PlanError
-    from rollout.guard_state import GuardStateStore
-    from rollout.providers.audited import AuditedWriter
-    from rollout.providers.settings import flag_settings, flag_writer
+    from rollout.flags.audit import AuditLog
+    from rollout.flags.audited import AuditedWriter
+    from rollout.flags.settings import flag_settings, flag_writer
+    from rollout.guard.control import RolloutControl
+    from rollout.guard.state import GuardStateStore
 
     url = require_database_url()
     raw = _raw(config)
@@ -140,7 +140,7 @@ def _control(provider: str | None, config: Path) -> Any:
 
 def _plans(config: Path) -> Any:
     from rollout.errors import PlanError
-    from rollout.steps import parse_rollout
+    from rollout.guard.steps import parse_rollout
 
     try:
         return parse_rollout(_raw(config))

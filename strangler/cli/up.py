@@ -108,9 +108,9 @@ def _unleash_plan(database_url: str) -> UnleashPlan:
     from sqlalchemy.engine import make_url
 
     from rollout.errors import UnleashUnavailable
-    from rollout.unleash_local import ensure_database, ensure_installed, saved_tokens
     from strangler.deploy import StartupError
     from strangler.deploy.commands import UnleashPlan
+    from strangler.unleash_local import ensure_database, ensure_installed, saved_tokens
 
     url = make_url(database_url).set(database="unleash").render_as_string(hide_password=False)
     try:

@@ -32,7 +32,7 @@ UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash
 
 @dataclass(frozen=True)
 class UnleashPlan:
-    """A local Unleash server on ``database_url`` (see ``rollout.unleash_local``)."""
+    """A local Unleash server on ``database_url`` (see ``strangler.unleash_local``)."""
 
     database_url: str
     admin_token: str

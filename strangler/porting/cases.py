@@ -24,8 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from rollout.recordings import ExchangeRow
-from rollout.shapes import infer
+from rollout.traffic.recordings import ExchangeRow
+from rollout.traffic.shapes import infer
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ID_KEY = re.compile(r"(^|_)id$")

@@ -1,4 +1,4 @@
-"""Pydantic v2 model source from a recorded JSON Schema (``rollout.shapes``).
+"""Pydantic v2 model source from a recorded JSON Schema (``rollout.traffic.shapes``).
 
 An object becomes a class; a nested object a class of its own, named after its parent and
 field (``Account`` + ``owner`` -> ``AccountOwner``); a key every sample had is required,
@@ -24,7 +24,7 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from rollout.shapes import Schema, is_nullable, without_null
+from rollout.traffic.shapes import Schema, is_nullable, without_null
 
 _FORMATS = {"date-time": "datetime", "date": "date", "uuid": "UUID"}
 _SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "string": "str"}

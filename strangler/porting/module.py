@@ -8,7 +8,7 @@ TODO that calls nothing and answers 501, so the module imports and the app start
 anyone has ported a line.
 
 Example:
-    >>> from rollout.recordings import RouteShape, Response
+    >>> from rollout.traffic.recordings import RouteShape, Response
     >>> shape = RouteShape("GET /items/{item_id}", samples=1,
     ...     responses={200: Response(1, "application/json", {"type": "object",
     ...         "properties": {"id": {"type": "integer"}}, "required": ["id"]})})
@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rollout.recordings import RouteShape
+from rollout.traffic.recordings import RouteShape
 from strangler.porting.models import ModelSource, class_name_of, import_lines
 
 _VARIABLE = re.compile(r"{(\w+)(?::path)?}")

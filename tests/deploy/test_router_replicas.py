@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from rollout.providers.embedded import EmbeddedFlagStore
+from rollout.flags.embedded import EmbeddedFlagStore
 from rollout.types import Mode, RouteFlag, Stickiness
 from tests.deploy.stack import ROOT, Stack, wait_for
 from tests.fixtures.rollout import free_port, wait_until

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from rollout.decide import decide
+from rollout.flags.unleash_compile import compile_features
 from rollout.naming import route_flag_name
-from rollout.providers.unleash_compile import compile_features
 from rollout.types import Backend, CallerContext, Mode, RouteFlag, RouteInfo, Snapshot
 
 KEY = "GET /api/v1/payments/{payment_id}"
@@ -170,8 +170,8 @@ def test_the_routers_split_is_the_sdks_on_routes_built_from_real_apps(db, tmp_pa
     25% on every awkward route, not one on a different side."""
     import psycopg2
 
-    from rollout.providers.pg_flags import read_snapshot, write_flag
-    from rollout.providers.unleash_compile import strategy_parameters
+    from rollout.flags.pg_flags import read_snapshot, write_flag
+    from rollout.flags.unleash_compile import strategy_parameters
     from router_proxy.routes import build_route_table
 
     table = build_route_table(*_awkward_apps())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, datetime
 
-from rollout.windows import LATENCY_BOUNDS_MS, WindowStats
+from rollout.telemetry.windows import LATENCY_BOUNDS_MS, WindowStats
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy import build_app, load_settings
 from router_proxy.fallback import load_fallback
 from tests.router_proxy.servers import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rollout.providers.base import FlagProvider, FlagWriter
+from rollout.flags.base import FlagProvider, FlagWriter
 from rollout.types import RouteFlag
 from tests.fixtures.rollout import wait_until
 
@@ -44,7 +44,7 @@ class FlagSource:
 
 
 def embedded_source(database_url: str) -> FlagSource:
-    from rollout.providers.embedded import EmbeddedFlagStore, EmbeddedProvider
+    from rollout.flags.embedded import EmbeddedFlagStore, EmbeddedProvider
 
     def make() -> FlagProvider:
         return EmbeddedProvider(database_url, backoff_initial=0.05, backoff_max=0.2)
@@ -53,8 +53,8 @@ def embedded_source(database_url: str) -> FlagSource:
 
 
 def unleash_source(server: Any, cache_root: Path) -> FlagSource:
-    from rollout.providers.unleash import UnleashProvider
-    from rollout.providers.unleash_admin import UnleashAdmin
+    from rollout.flags.unleash import UnleashProvider
+    from rollout.flags.unleash_admin import UnleashAdmin
 
     def make() -> FlagProvider:
         cache = cache_root / f"cache-{len(source.providers)}"

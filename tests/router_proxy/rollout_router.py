@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from rollout.compare import CompareRules
-from rollout.providers.base import FlagProvider
+from rollout.evidence.compare import CompareRules
+from rollout.flags.base import FlagProvider
 from router_proxy.app import RouterApp
 from router_proxy.asgi import Apps, Assembly, build_router
 from router_proxy.stats import RouteCounters

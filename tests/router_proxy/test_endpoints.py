@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy.asgi import Apps, build_app, build_router
 from router_proxy.config import load_settings
 from tests.conftest import TEST_SECRET_KEY

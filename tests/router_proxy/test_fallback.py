@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from rollout.guard import StepWindows, broken_bounds
+from rollout.flags.static import StaticProvider
+from rollout.guard.bounds import StepWindows, broken_bounds
+from rollout.guard.steps import Bounds
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
-from rollout.steps import Bounds
-from rollout.windows import WindowStore, totals
+from rollout.telemetry.windows import WindowStore, totals
 from router_proxy.asgi import Assembly
 from tests.router_proxy.apps import fastapi_app, flask_app
 from tests.router_proxy.rollout_router import running_router

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy.fallback import load_fallback
 from router_proxy.types import Message, Receive, Scope, Send
 from tests.conftest import Database, Owner, assert_money_invariants

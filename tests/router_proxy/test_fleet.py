@@ -13,10 +13,10 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from rollout.fleet import RETIRED
-from rollout.fleet.redis_store import PREFIX
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
+from rollout.telemetry.fleet import RETIRED
+from rollout.telemetry.fleet.redis_store import PREFIX
 from strangler.cli import app as cli
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps import shadow_apps

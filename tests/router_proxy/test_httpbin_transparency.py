@@ -22,8 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy import build_app, load_settings
 from tests.router_proxy.httpbin_wire import comparable, send
 from tests.router_proxy.servers import gunicorn, uvicorn_thread

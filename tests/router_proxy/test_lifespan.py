@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from rollout.types import Backend, Snapshot
 from router_proxy.asgi import Apps, assemble, build_app
 from router_proxy.backends.inprocess import LegacyInProcess

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy.config import load_settings
 from router_proxy.errors import ConfigError
 from router_proxy.logs import json_formatter

@@ -5,6 +5,7 @@ validated with openapi-spec-validator."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -76,6 +77,17 @@ async def document(client: httpx.AsyncClient) -> dict[str, Any]:
     return found
 
 
+async def stored(client: httpx.AsyncClient, count: int, timeout: float = 10) -> None:
+    """Wait until the recorder says it stored ``count`` samples."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        status = (await client.get("/_strangler/status")).json()
+        if status["recorder"]["stored"] >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the recorder stored fewer than {count} samples in {timeout} s")
+
+
 def operation(doc: dict[str, Any], key: str) -> dict[str, Any]:
     method, path = key.split(" ", 1)
     found: dict[str, Any] = doc["paths"][path][method.lower()]
@@ -144,6 +156,7 @@ def test_recorded_traffic_fills_in_a_legacy_routes_answers(
         await client.get("/api/v1/accounts?limit=2&status=active", headers=alice.headers)
         await client.post("/api/v1/accounts", json={"currency": "EUR", "nickname": "spare"},
                           headers={**alice.headers, "Idempotency-Key": "k-1"})  # fmt: skip
+        await stored(client, 4)  # the recorder writes off the client's path
         return await document(client)
 
     doc = serve(legacy_only, scenario, record_sample={"*": 100})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from router_proxy.owners import OwnerDirectory
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps.shadow_apps import legacy as legacy_app

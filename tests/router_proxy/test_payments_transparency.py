@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from tests.conftest import Database, Owner
 from tests.router_proxy.rollout_router import RunningRouter, running_router
 from tests.router_proxy.servers import gunicorn

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rollout.recordings import RecordingStore, route_shape
+from rollout.traffic.recordings import RecordingStore, route_shape
 from router_proxy.asgi import Apps, build_router
 from router_proxy.errors import ConfigError
 from router_proxy.recorder import load_record_sample

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps import shadow_apps
 from tests.router_proxy.rollout_router import RunningRouter, running_router

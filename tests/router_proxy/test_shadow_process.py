@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from rollout.types import Mode, RouteFlag, Snapshot
 from router_proxy.shadow_process import ShadowProcess
 from tests.conftest import Database, Owner

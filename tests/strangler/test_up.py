@@ -9,7 +9,7 @@ import httpx
 import psutil
 import pytest
 
-from rollout.providers.embedded import EmbeddedFlagStore
+from rollout.flags.embedded import EmbeddedFlagStore
 from rollout.types import Mode, RouteFlag
 from strangler.deploy import UpConfigError
 from strangler.deploy.commands import process_specs

@@ -1,6 +1,6 @@
 // A local Unleash server for strangler's `unleash` flag provider.
 //
-// Started by `make unleash` (python -m rollout.unleash_local) and by the test suite.
+// Started by `make unleash` (python -m strangler.unleash_local) and by the test suite.
 // Configuration comes from the environment so that nothing secret lives in this file:
 //   UNLEASH_DATABASE_URL   postgres://user:password@host:port/database (required)
 //   UNLEASH_HOST, UNLEASH_PORT              where to listen (127.0.0.1:4242)

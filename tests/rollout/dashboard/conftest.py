@@ -62,7 +62,7 @@ def csrf_of(html: str) -> str:
 
 @pytest.fixture
 def dashboard_db(flag_db: Database) -> Database:
-    flag_db.execute("TRUNCATE audit_log, route_windows, guard_state RESTART IDENTITY")
+    flag_db.execute("TRUNCATE audit_log, route_windows, guard_state, guard_leader RESTART IDENTITY")
     return flag_db
 
 

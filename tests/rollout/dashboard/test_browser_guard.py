@@ -17,15 +17,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from rollout.audit import AuditLog
-from rollout.control import RolloutControl
-from rollout.guard_runner import GuardRunner
-from rollout.guard_state import GuardStateStore, Status
-from rollout.providers.audited import AuditedWriter
-from rollout.providers.embedded import EmbeddedFlagStore
-from rollout.steps import RoutePlan, parse_rollout
+from rollout.flags.audit import AuditLog
+from rollout.flags.audited import AuditedWriter
+from rollout.flags.embedded import EmbeddedFlagStore
+from rollout.guard.control import RolloutControl
+from rollout.guard.runner import GuardRunner
+from rollout.guard.state import GuardStateStore, Status
+from rollout.guard.steps import RoutePlan, parse_rollout
+from rollout.telemetry.windows import WINDOW_SECONDS, WindowStore
 from rollout.types import Backend
-from rollout.windows import WINDOW_SECONDS, WindowStore
 from router_proxy.backends.inprocess import NewInProcess
 from tests.fixtures.rollout import wait_until
 from tests.rollout.dashboard.browser import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from rollout.fleet import FleetPublisher, PostgresFleetStore
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
+from rollout.telemetry.fleet import FleetPublisher, PostgresFleetStore
 from tests.conftest import TEST_SECRET_KEY
 from tests.fixtures.rollout import wait_until
 from tests.rollout.dashboard.conftest import TOKEN, login

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from rollout.providers.unleash_admin import UnleashAdmin
+from rollout.flags.unleash_admin import UnleashAdmin
 from rollout.types import Mode, RouteFlag
 from strangler.cli import app
 

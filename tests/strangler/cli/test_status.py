@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from strangler.cli import app
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps import shadow_apps

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.providers.static import StaticProvider
 from rollout.types import CallerContext
 from router_proxy import load_settings
 from router_proxy.asgi import assemble

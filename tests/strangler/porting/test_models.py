@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from rollout.shapes import infer, merge_all
+from rollout.traffic.shapes import infer, merge_all
 from strangler.porting.models import ModelSource, class_name_of, import_lines, python_name
 
 

@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-12-04
 
 One row per recorded request: the route key, who answered, the redacted request and
-answer (rollout.redaction: no credentials, no card numbers) and the JSON Schema of each
+answer (logsafe.redaction: no credentials, no card numbers) and the JSON Schema of each
 body, inferred from the values before they were redacted (a schema holds no values).
 The recorder keeps at most ``record_max_rows`` rows per route, the newest; the merged
 OpenAPI and ``strangler port`` read them back.

@@ -1,1 +1,0 @@
-"""Flag providers: where a Snapshot comes from (strangler.toml, PostgreSQL, Unleash)."""
