@@ -28,8 +28,10 @@ from router_proxy.body import RequestBody
 from router_proxy.capture import ResponseRecorder, buffer_request_body, replay_body
 from router_proxy.config import Settings
 from router_proxy.context import CallerReader
+from router_proxy.crashes import crash_page
 from router_proxy.endpoints import app_path
 from router_proxy.errors import (
+    AmbiguousPath,
     BackendError,
     BodyTooLarge,
     RequestRejected,
@@ -41,6 +43,7 @@ from router_proxy.fallback import FALLBACK_HEADER, FallbackRules, FellBack, may_
 from router_proxy.headers import Inbound, clean_request
 from router_proxy.logs import AccessLog, access_log
 from router_proxy.owners import OwnerDirectory, needs_owner
+from router_proxy.paths import canonical, is_canonical
 from router_proxy.routes import RouteTable
 from router_proxy.served import Served, ShadowHook, TrafficSampler
 from router_proxy.stats import RouterStats
@@ -48,6 +51,7 @@ from router_proxy.tracing import RequestTracer
 from router_proxy.types import Message, Receive, Scope, Send
 
 UNKNOWN_ROUTE = Decision(Backend.LEGACY, reason="unknown route")
+BACKEND_NAMES = frozenset(backend.value for backend in Backend)
 SERVED_BY = b"x-served-by"
 
 
@@ -79,6 +83,14 @@ class Dispatcher:
 
     def route_for(self, scope: Scope) -> RouteInfo | None:
         return self.parts.table.match(scope["method"], app_path(scope))
+
+    def selects_another_route(self, scope: Scope, route: RouteInfo | None) -> bool:
+        """A22: the path, normalised as a backend may take it, selects another route."""
+        path = app_path(scope)
+        if is_canonical(path):
+            return False
+        other = self.parts.table.match(scope["method"], canonical(path))
+        return (other.key if other else None) != (route.key if route else None)
 
     async def decide(self, route: RouteInfo | None, inbound: Inbound) -> Decision:
         if route is None:
@@ -137,6 +149,8 @@ class _Exchange:
         try:
             inbound = clean_request(self.scope, parts.settings)
             self.request_id = inbound.request_id.encode()
+            if self.router.selects_another_route(self.scope, route):
+                raise AmbiguousPath()
             decision = await self.router.decide(route, inbound)
             self.recording = parts.sampler is not None and parts.sampler.wants(route)
             await self._serve(inbound, decision, route)
@@ -196,12 +210,17 @@ class _Exchange:
         except (RequestRejected, BackendError):
             raise
         except Exception as exc:
+            # The traceback, through the redaction every log line gets (logsafe).
             access_log.error(
-                "backend_failed", request_id=inbound.request_id, error=type(exc).__name__
+                "backend_failed",
+                request_id=inbound.request_id,
+                backend=self.served_by.decode(),
+                error=type(exc).__name__,
+                exc_info=exc,
             )
             if self.started:
                 raise  # mid-response: dropping the connection is the only honest answer
-            await self._reject_internal()
+            await self._answer_crash()
         finally:
             body.close()
 
@@ -263,11 +282,16 @@ class _Exchange:
             extra.append((b"x-request-id", self.request_id))
         await send_answer(self.client_send, answer, extra)
 
-    async def _reject_internal(self) -> None:
+    async def _answer_crash(self) -> None:
+        """The app raised before answering: what its own server would answer."""
         self.status = 500
-        body = error_body("internal_error", "Internal server error.")
         extra = [(SERVED_BY, self.served_by), (b"x-request-id", self.request_id)]
-        await send_json(self.client_send, 500, body, extra)
+        served_by = self.served_by.decode()
+        if served_by in BACKEND_NAMES:
+            await crash_page(Backend(served_by)).send(self.client_send, extra)
+        else:  # the router itself failed before a backend was chosen
+            body = error_body("internal_error", "Internal server error.")
+            await send_json(self.client_send, 500, body, extra)
 
     def _log(
         self, route: RouteInfo | None, decision: Decision, backend: str, seconds: float

@@ -7,7 +7,8 @@ RouterError
     ├── RequestRejected  the request is at fault: no backend would take it
     │   ├── BadFraming       400: CL+TE, duplicate Content-Length, TE other than ``chunked``
     │   ├── HeadersTooLarge  431: more than the configured header bytes or fields
-    │   └── BodyTooLarge     413: body over the configured limit
+    │   ├── BodyTooLarge     413: body over the configured limit
+    │   └── AmbiguousPath    400: dot or empty segments that would select another route
     └── BackendError     the upstream is at fault: the chosen backend could not answer
         ├── BackendUnavailable  502: connect error, reset, circuit open
         ├── BackendTimeout      504: no answer in time
@@ -83,6 +84,12 @@ class BodyTooLarge(RequestRejected):
     code = "request_too_large"
     message = "Request body too large."
     close_connection = True
+
+
+class AmbiguousPath(RequestRejected):
+    status = 400
+    code = "ambiguous_path"
+    message = "The path has dot or empty segments that select another route; normalise it."
 
 
 class BackendError(RouterAnswer):

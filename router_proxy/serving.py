@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from router_proxy.compression import compressed, load_compression
+from router_proxy.server_headers import ServerHeaders
 from router_proxy.types import ASGIApp
 
 if TYPE_CHECKING:
@@ -28,8 +29,9 @@ def serve_payload(raw: dict[str, Any], overrides: dict[str, Any], flags: str | N
 
 def entrypoint(router: RouterApp, raw: Mapping[str, Any]) -> ASGIApp:
     """What the server runs: the router, behind ``[compression]`` when it is on (the
-    router opens its own spans: ``router_proxy.tracing``). Raises ConfigError."""
-    return compressed(router, load_compression(raw))
+    router opens its own spans: ``router_proxy.tracing``), with one ``Date`` and one
+    ``Server`` per answer (the server's own are off). Raises ConfigError."""
+    return ServerHeaders(compressed(router, load_compression(raw)))
 
 
 def create_app() -> Any:

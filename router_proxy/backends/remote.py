@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import hdrs
+from yarl import URL
 
 from router_proxy.backends.circuit import CircuitBreaker
 from router_proxy.body import RequestBody
@@ -32,6 +33,9 @@ from router_proxy.types import HeaderList, Scope, Send
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READY_CACHE_SECONDS = 1.0
 WHOLE_BODY_LIMIT = 64 * 1024  # responses up to this declared size are relayed in one send
+
+# Fields a response carries once: the upstream server may add its own beside the app's.
+SINGLE_FIELDS = frozenset({b"date", b"server"})
 
 
 class _AsSentRequest(aiohttp.ClientRequest):
@@ -133,7 +137,8 @@ class RemoteBackend:
         headers = _forward_headers(scope)
         return await self._client().request(
             scope["method"],
-            self.base_url + _target(scope),
+            # As the client sent it: no re-encoding, no dot segments resolved (A15, A22).
+            URL(self.base_url + _target(scope), encoded=True),
             headers=headers,
             data=_body_chunks(body) if body.has_body else None,
             allow_redirects=False,
@@ -221,8 +226,20 @@ def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> HeaderList:
         if name.lower() == b"connection"
         for token in value.split(b",")
     }
-    return [
+    kept = [
         (name.lower(), value)
         for name, value in raw
         if name.lower() not in HOP_BY_HOP and name.lower() not in named
+    ]
+    return _one_of_each(kept)
+
+
+def _one_of_each(headers: HeaderList) -> HeaderList:
+    """One Date and one Server (RFC 9110): gunicorn writes its own before the app's, so
+    the last of each is the app's when it set one."""
+    last = {name: index for index, (name, _) in enumerate(headers) if name in SINGLE_FIELDS}
+    return [
+        (name, value)
+        for index, (name, value) in enumerate(headers)
+        if name not in SINGLE_FIELDS or last[name] == index
     ]

@@ -203,16 +203,22 @@ def _declared_length(headers: HeaderList) -> int:
 def build_environ(scope: Scope, wsgi_input: Any) -> dict[str, Any]:
     """PEP 3333 environ from an ASGI HTTP scope; pure."""
     script_name = scope.get("root_path", "").encode("utf-8")
-    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    raw_path = raw_path.split(b"?", 1)[0]
+    target = scope.get("raw_path") or scope["path"].encode("utf-8")
+    raw_path = target.split(b"?", 1)[0]
+    query: bytes = scope.get("query_string", b"")
+    # The request target as the client sent it, as gunicorn (RAW_URI) and werkzeug's server
+    # (both) pass it: apps that parse it themselves must not see it decoded twice.
+    raw_uri = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
     if script_name and raw_path.startswith(script_name):
         raw_path = raw_path[len(script_name) :]
     server = scope.get("server") or ("localhost", 80)
     environ: dict[str, Any] = {
+        "RAW_URI": raw_uri,
+        "REQUEST_URI": raw_uri,
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": script_name.decode("latin-1"),
         "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "QUERY_STRING": query.decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] or 80),
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",

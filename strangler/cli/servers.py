@@ -53,6 +53,9 @@ def run_uvicorn(app: ASGIApp, listener: Listener) -> None:
         "port": listener.port,
         "lifespan": "on",
         "proxy_headers": False,
+        # One Date and one Server per answer: router_proxy.server_headers adds them.
+        "server_header": False,
+        "date_header": False,
         "log_level": "info",
         "ssl_certfile": listener.certfile,
         "ssl_keyfile": listener.keyfile,

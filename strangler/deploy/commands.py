@@ -113,6 +113,9 @@ def router_spec(
         "on",
         # The router resolves X-Forwarded-For itself, from trusted proxies only.
         "--no-proxy-headers",
+        # One Date and one Server per answer: the router adds them where the app did not.
+        "--no-server-header",
+        "--no-date-header",
         "strangler.deploy.router_app:create",
     ]
     if up.access_log:  # the router writes its own access event; uvicorn's would repeat it

@@ -25,6 +25,7 @@ import pytest
 from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
 from router_proxy import build_app, load_settings
+from router_proxy.serving import entrypoint
 from tests.router_proxy.httpbin_wire import comparable, send
 from tests.router_proxy.servers import gunicorn, uvicorn_thread
 
@@ -121,7 +122,8 @@ def httpbin_router(request, direct_httpbin) -> Iterator[int]:
         "legacy_url": f"http://127.0.0.1:{direct_httpbin}",
     }
     settings = load_settings({}, env={}, overrides=overrides)
-    with uvicorn_thread(build_app(settings, StaticProvider(parse_plan({})))) as server:
+    router = build_app(settings, StaticProvider(parse_plan({})))
+    with uvicorn_thread(entrypoint(router, {})) as server:  # Date and Server as served
         yield server.port
 
 
@@ -137,6 +139,7 @@ def test_httpbin_is_byte_identical_through_the_router(
         expected = unframed_echo(expected)
     assert comparable(routed) == expected
     assert routed.header("x-served-by") == "legacy"
+    assert (len(routed.all("date")), len(routed.all("server"))) == (1, 1)
 
 
 def unframed_echo(answer: tuple[int, list[tuple[str, str]], bytes]):
