@@ -57,16 +57,18 @@ class RequestBody:
             self._queue = asyncio.Queue(self._queue_size)
             self._pump = asyncio.get_running_loop().create_task(self._run_pump())
 
-    async def prefetch(self) -> None:
-        """Read an unframed (chunked) body up to the limit now, so 413 precedes any handler."""
-        while True:
+    async def prefetch(self, up_to: int | None = None) -> None:
+        """Read the body now, whole or (``up_to``) until more than that many bytes are
+        held; what was read is replayed to the backend first, the rest streams after it.
+        Whole, an unframed (chunked) body over the limit is 413 before any handler."""
+        held = sum(len(message.get("body", b"")) for message in self._replay)
+        while not self.ended and (up_to is None or held <= up_to):
             message = await self._next()
             if message is _END:
                 break
             assert isinstance(message, dict)
             self._replay.append(message)
-            if not message.get("more_body", False):
-                break
+            held += len(message.get("body", b""))
 
     async def receive(self) -> Message:
         self.started = True
@@ -101,7 +103,7 @@ class RequestBody:
                 await self._queue.put(_END)
                 return
             self.received += len(message.get("body", b""))
-            if self.received > self.limit:
+            if self.limit and self.received > self.limit:
                 self._too_large = True
                 await self._queue.put(_END)
                 return

@@ -101,15 +101,16 @@ async def buffer_request_body(
     body: RequestBody, content_length: int | None, limit: int
 ) -> bytes | None:
     """Read the whole body now (the primary then reads it from memory) so that a copy can
-    replay it; None when it is over the shadow's limit (then it is left alone)."""
+    replay it; None when it is over ``limit`` (the copy's cap): then at most that much is
+    held, and the rest streams to the primary as it comes."""
     if not body.has_body:
         return b""  # nothing to keep; reading would cost the request a pump task
     if content_length is not None and content_length > limit:
         return None
     if not body.ended:
-        await body.prefetch()
+        await body.prefetch(up_to=limit)
     data = body.buffered()
-    return data if len(data) <= limit else None
+    return data if body.ended and len(data) <= limit else None
 
 
 def replay_body(data: bytes, limit: int) -> RequestBody:

@@ -30,6 +30,9 @@ ENV_NAMES = {
     "STRANGLER_LEGACY_URL": "legacy_url",
     "STRANGLER_NEW_URL": "new_url",
     "STRANGLER_WSGI_THREADS": "wsgi_threads",
+    "STRANGLER_POOL_WAIT_SECONDS": "pool_wait_seconds",
+    "STRANGLER_MAX_BODY_BYTES": "max_body_bytes",
+    "STRANGLER_COPY_MAX_BODY_BYTES": "shadow_max_body_bytes",
     "STRANGLER_TRUSTED_PROXIES": "trusted_proxies",
     "STRANGLER_ACCESS_LOG": "access_log",
     "STRANGLER_SHADOW_ISOLATION": "shadow_isolation",
@@ -54,8 +57,10 @@ class Settings:
     new_health_path: str = "/healthz"
     # Default: the SQLAlchemy pool size, so a thread never waits for a connection.
     wsgi_threads: int = 10
+    # How long a request waits for a legacy thread before 503 (0: as long as it takes).
     pool_wait_seconds: float = 5.0
-    max_body_bytes: int = 1024 * 1024
+    # 0: the router sets no body limit of its own (the apps' own apply; bodies stream).
+    max_body_bytes: int = 0
     max_header_bytes: int = 64 * 1024
     max_header_fields: int = 100
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -78,7 +83,9 @@ class Settings:
     fleet_interval: float = 2.0
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
-    shadow_max_body_bytes: int = 256 * 1024  # request and responses; larger: not compared
+    # The cap of every copy the router keeps (shadow, recorder, fallback), request and
+    # response: past it the body streams and the copy is skipped.
+    shadow_max_body_bytes: int = 256 * 1024
     # Copies only while fewer client requests than this are in flight (else dropped: busy).
     shadow_max_inflight: int = 64
     # "process": copies run in a worker process at idle CPU priority (router_proxy.shadow_process);
@@ -95,6 +102,8 @@ class Settings:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+# Settings where 0 means "none of the router's own": no body limit, no bounded pool wait.
+ZERO_MEANS_NONE = frozenset({"max_body_bytes", "pool_wait_seconds"})
 
 
 def load_settings(
@@ -133,7 +142,7 @@ def _coerce(name: str, value: Any) -> Any:
         coerced = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}") from exc
-    if kind in (int, float) and coerced <= 0:
+    if kind in (int, float) and (coerced < 0 if name in ZERO_MEANS_NONE else coerced <= 0):
         raise ConfigError(f"{name}: must be positive, got {value!r}")
     return coerced
 

@@ -191,13 +191,14 @@ class _Exchange:
     async def _serve(self, inbound: Inbound, decision: Decision, route: RouteInfo | None) -> None:
         settings = self.parts.settings
         length = inbound.content_length
-        if length is not None and length > settings.max_body_bytes:
+        limit = settings.max_body_bytes  # 0: none of the router's own
+        if limit and length is not None and length > limit:
             raise BodyTooLarge()
         has_body = inbound.chunked or bool(length)
-        body = RequestBody(self.receive, settings.max_body_bytes, has_body=has_body)
+        body = RequestBody(self.receive, limit, has_body=has_body)
         try:
-            if inbound.chunked:
-                await body.prefetch()
+            if inbound.chunked and limit:
+                await body.prefetch()  # 413 before any handler
             self.served_by = decision.primary.value.encode()
             send: Send = self._send
             shadowed = decision.shadow is not None and self.parts.shadow_hook is not None
@@ -234,10 +235,14 @@ class _Exchange:
         """The new side first; legacy, with the same request, if it fails before answering."""
         parts = self.parts
         began = time.perf_counter()
-        # Read whole now (it is within max_body_bytes) so that legacy can be given it too.
-        limit = parts.settings.max_body_bytes
-        data = await buffer_request_body(body, inbound.content_length, limit)
         new, legacy = parts.backends[Backend.NEW], parts.backends[Backend.LEGACY]
+        # Kept whole (up to the copies' cap) so that legacy can be given it too; a larger
+        # body streams to the new side, which then answers without a fallback.
+        limit = parts.settings.shadow_max_body_bytes
+        data = await buffer_request_body(body, inbound.content_length, limit)
+        if data is None:
+            await new.handle(inbound.scope, body, send)
+            return
         # The new app may add its own keys to the scope it is given; legacy gets the original.
         timeout = parts.settings.fallback_timeout
         fell = await try_new(new, dict(inbound.scope), body, send, timeout)

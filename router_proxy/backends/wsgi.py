@@ -5,7 +5,8 @@ strangler needs on top (PEP 3333 environ, bounded admission, disconnect closes t
   PATH_INFO from the raw path, percent-decoded, as latin-1 (PEP 3333, as gunicorn does);
   QUERY_STRING as latin-1 (a2wsgi decodes it as ASCII and fails on raw UTF-8).
 - Admission: at most ``threads`` requests run at once; the next one waits at most
-  ``wait_seconds`` for a thread, then gets 503 + Retry-After instead of queueing forever.
+  ``wait_seconds`` for a thread, then gets 503 + Retry-After instead of queueing forever
+  (``wait_seconds`` 0: it queues for as long as it takes, as gunicorn does).
 - A response that declares a Content-Length of at most ``BUFFER_LIMIT`` is collected in
   the worker thread and handed to the loop once, with the thread's result: one handoff
   per request instead of one per message (the bridge's main cost against gunicorn).
@@ -56,7 +57,7 @@ class WSGIBridge:
         self.closed = False
 
     async def __call__(self, scope: Scope, body: RequestBody, send: Send) -> None:
-        if self._slots.locked():  # wait_for costs a task: only pay it when we must wait
+        if self._slots.locked() and self.wait_seconds > 0:  # wait_for costs a task
             try:
                 await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
             except TimeoutError:

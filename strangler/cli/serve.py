@@ -24,6 +24,21 @@ def serve(
     legacy_app: str | None = typer.Option(None, help="Import string of the Flask app."),
     new_app: str | None = typer.Option(None, help="Import string of the FastAPI app."),
     wsgi_threads: int | None = typer.Option(None, help="Legacy worker threads (in-process)."),
+    pool_wait: float | None = typer.Option(
+        None,
+        "--pool-wait",
+        min=0,
+        help="Seconds a request waits for a legacy thread before 503 (0: queue, as gunicorn).",
+    ),
+    max_body_bytes: int | None = typer.Option(
+        None, "--max-body-bytes", min=0, help="413 past this many bytes (default 0: no limit)."
+    ),
+    copy_max_body_bytes: int | None = typer.Option(
+        None,
+        "--copy-max-body-bytes",
+        min=0,
+        help="Bodies kept for shadow, recorder and fallback up to this size (256 KiB).",
+    ),
     flags: str | None = typer.Option(
         None, "--flags", help="Flag provider: static, embedded or unleash (default: [flags])."
     ),
@@ -57,6 +72,9 @@ def serve(
         "legacy_app": legacy_app,
         "new_app": new_app,
         "wsgi_threads": wsgi_threads,
+        "pool_wait_seconds": pool_wait,
+        "max_body_bytes": max_body_bytes,
+        "shadow_max_body_bytes": copy_max_body_bytes,
     }
     if (certfile is None) != (keyfile is None):
         fail("--certfile and --keyfile go together")

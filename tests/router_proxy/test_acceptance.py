@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from wsgiref.validate import WSGIWarning
 
 import pytest
@@ -16,6 +17,7 @@ from structlog.testing import capture_logs
 from router_proxy.logs import ACCESS_LOGGER, json_formatter
 from tests.router_proxy import rawhttp
 from tests.router_proxy.apps import flask_app
+from tests.router_proxy.conftest import RouterFactory
 
 
 def environ_headers(port: int, headers: list[tuple[str, str]]) -> list[str]:
@@ -88,10 +90,17 @@ def test_a5_header_limits(router, headers, status):
     assert rawhttp.request(router, "GET", "/echo-environ", headers).status == status
 
 
-def test_a5_declared_body_over_limit_is_413_before_the_body_is_sent(router):
+@pytest.fixture(scope="module", params=["inprocess", "remote"])
+def limited_router(request: pytest.FixtureRequest, make_router: RouterFactory) -> Iterator[int]:
+    """A5: a body limit, when one is configured (none by default)."""
+    with make_router(request.param, max_body_bytes=1_000_000) as server:
+        yield server.port
+
+
+def test_a5_declared_body_over_limit_is_413_before_the_body_is_sent(limited_router):
     flask_app.TEARDOWNS.clear()
     head = b"POST /echo-body HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", router), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", limited_router), timeout=5) as sock:
         sock.sendall(head)  # not one body byte: the answer must come anyway
         response = rawhttp.read_response(sock, "POST")
     assert response.status == 413
@@ -99,11 +108,11 @@ def test_a5_declared_body_over_limit_is_413_before_the_body_is_sent(router):
     assert "/echo-body" not in flask_app.TEARDOWNS
 
 
-def test_a5_chunked_body_over_limit_is_413(router):
+def test_a5_chunked_body_over_limit_is_413(limited_router):
     chunk = b"a" * 65536
     body = b"".join(b"10000\r\n" + chunk + b"\r\n" for _ in range(20)) + b"0\r\n\r\n"
     response = rawhttp.request(
-        router, "POST", "/echo-body", [("Transfer-Encoding", "chunked")], body
+        limited_router, "POST", "/echo-body", [("Transfer-Encoding", "chunked")], body
     )
     assert response.status == 413
 
