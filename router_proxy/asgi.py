@@ -29,6 +29,7 @@ from router_proxy.assembly import (
     assemble,
     build_backends,
     import_app,
+    import_legacy_app,
     import_new_app,
 )
 from router_proxy.config import Settings, load_settings
@@ -47,6 +48,7 @@ __all__ = [
     "build_backends",
     "build_router",
     "import_app",
+    "import_legacy_app",
     "import_new_app",
     "load_route_table",
 ]
@@ -113,4 +115,5 @@ def build_router(
 
 
 def load_route_table(settings: Settings) -> RouteTable:
-    return build_route_table(import_app(settings.legacy_app), import_new_app(settings))
+    legacy = import_legacy_app(settings)
+    return build_route_table(legacy, import_new_app(settings), settings.legacy_routes)

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,7 @@ from router_proxy.metrics import sample_gauges
 from router_proxy.new_docs import NewAppDocs
 from router_proxy.openapi import legacy_operations
 from router_proxy.owners import OwnerDirectory
-from router_proxy.routes import RouteTable, build_route_table
+from router_proxy.routes import RouteTable, build_route_table, has_url_map
 from router_proxy.served import CountingSampler, ShadowHook
 from router_proxy.stats import RouterStats
 from router_proxy.tracing import request_tracer
@@ -49,6 +50,9 @@ from router_proxy.types import ASGIApp
 if TYPE_CHECKING:
     from rollout.telemetry.windows import WindowStore
     from rollout.traffic.recordings import RecordingStore
+
+
+log = logging.getLogger("router_proxy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,13 @@ class Assembly:
         self.settings = settings
         self.apps = apps
         self.provider = provider
-        self.table: RouteTable = build_route_table(apps.legacy, apps.new)
+        self.table: RouteTable = build_route_table(apps.legacy, apps.new, settings.legacy_routes)
+        if apps.legacy is not None and not has_url_map(apps.legacy) and not settings.legacy_routes:
+            log.warning(
+                "%s has no url_map (not a Flask app?): every request goes to legacy, and no "
+                "flag applies until [apps] legacy_routes in strangler.toml names its routes",
+                settings.legacy_app or "the legacy app",
+            )
         legacy, new = build_backends(settings, apps.legacy, apps.new)
         self.backends: dict[Backend, BackendImpl] = {Backend.LEGACY: legacy, Backend.NEW: new}
         self.stats = RouterStats()
@@ -146,7 +156,7 @@ def assemble(
     settings: Settings, provider: FlagProvider | None = None, apps: Apps | None = None
 ) -> Assembly:
     """``apps``: the app objects; by default imported from the settings' import strings."""
-    apps = apps or Apps(import_app(settings.legacy_app), import_new_app(settings))
+    apps = apps or Apps(import_legacy_app(settings), import_new_app(settings))
     return Assembly(settings, apps, provider or StaticProvider(Snapshot()))
 
 
@@ -171,9 +181,35 @@ def build_backends(
     return legacy, new
 
 
+NO_LEGACY_APP = (
+    "no legacy app named: --legacy-app MODULE:APP, STRANGLER_LEGACY_APP or [apps] legacy "
+    "in strangler.toml"
+)
+REMOTE_NEEDS_ROUTES = (
+    "remote mode needs the legacy routes: --legacy-app MODULE:APP (only its url_map is "
+    "read) or [apps] legacy_routes in strangler.toml"
+)
+
+
+def import_legacy_app(settings: Settings) -> Any:
+    """The legacy app; None in remote mode when strangler.toml lists its routes instead.
+    Raises ConfigError saying in one line what is missing."""
+    if settings.legacy_app:
+        return _callable(settings.legacy_app, import_app(settings.legacy_app))
+    if settings.mode == "remote" and settings.legacy_routes:
+        return None
+    raise ConfigError(REMOTE_NEEDS_ROUTES if settings.mode == "remote" else NO_LEGACY_APP)
+
+
 def import_new_app(settings: Settings) -> Any:
     """The new app, or None when none is named (legacy then serves every route)."""
-    return import_app(settings.new_app) if settings.new_app else None
+    return _callable(settings.new_app, import_app(settings.new_app)) if settings.new_app else None
+
+
+def _callable(target: str, found: Any) -> Any:
+    if not callable(found):
+        raise ConfigError(f"{target!r} is not a WSGI or ASGI app (a {type(found).__name__})")
+    return found
 
 
 def import_app(target: str) -> Any:

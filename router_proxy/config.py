@@ -46,7 +46,11 @@ ENV_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    legacy_app: str = "legacy_flask.wsgi:app"
+    # The legacy WSGI app by import string: none by default (the router never assumes one).
+    legacy_app: str = ""
+    # Route keys of a legacy app without a url_map (a WSGI dispatcher, or remote mode with
+    # no app to import): ``[apps] legacy_routes = ["GET /objects/{key:path}", ...]``.
+    legacy_routes: tuple[str, ...] = ()
     # No default: with no new app named, legacy serves every route (``make demo`` and
     # this repository's strangler.toml name the reference port).
     new_app: str = ""
@@ -111,7 +115,14 @@ def load_settings(
 ) -> Settings:
     raw: dict[str, Any] = {}
     apps = toml.get("apps", {})
-    named = {"legacy_app": apps.get("legacy"), "new_app": apps.get("new")}
+    unknown_apps = set(apps) - {"legacy", "new", "legacy_routes"}
+    if unknown_apps:
+        raise ConfigError(f"[apps]: unknown keys {sorted(unknown_apps)}")
+    named = {
+        "legacy_app": apps.get("legacy"),
+        "new_app": apps.get("new"),
+        "legacy_routes": apps.get("legacy_routes"),
+    }
     raw.update({k: v for k, v in named.items() if v})
     raw.update(_known("router", toml.get("router", {})))
     raw.update({field_name: env[name] for name, field_name in ENV_NAMES.items() if env.get(name)})
@@ -129,6 +140,8 @@ def _known(section: str, table: Mapping[str, Any]) -> dict[str, Any]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "trusted_proxies":
         return _networks(value)
+    if name == "legacy_routes":
+        return _route_keys(value)
     if name == "shadow_cpus":
         return _cpus(value)
     if name == "mode" and value not in ("inprocess", "remote"):
@@ -164,3 +177,15 @@ def _cpus(value: Any) -> tuple[int, ...]:
     if any(cpu < 0 for cpu in cpus):
         raise ConfigError(f"shadow_cpus: CPU numbers are >= 0, got {value!r}")
     return cpus
+
+
+def _route_keys(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"legacy_routes: a list of 'METHOD /path' keys, not {value!r}")
+    keys = tuple(item.strip() for item in items if item.strip())
+    for key in keys:
+        method, _, path = key.partition(" ")
+        if not method.isalpha() or not method.isupper() or not path.startswith("/"):
+            raise ConfigError(f"legacy_routes: {key!r} is not 'METHOD /path' (GET /a/{{id}})")
+    return keys

@@ -32,8 +32,8 @@ from typing import Any
 
 from rollout.plan import load_toml
 from router_proxy.app import RouterApp
-from router_proxy.asgi import Apps, build_router, import_app
-from router_proxy.config import FIELDS, load_settings
+from router_proxy.asgi import Apps, build_router, import_app, import_legacy_app
+from router_proxy.config import FIELDS, Settings, load_settings
 from router_proxy.errors import ConfigError
 from router_proxy.types import ASGIApp, Receive, Scope, Send
 
@@ -88,12 +88,12 @@ def build_middleware_router(
         raise ConfigError(
             "StranglerMiddleware serves both apps in-process; mode must be 'inprocess'"
         )
-    legacy_app = _legacy(legacy, resolved.legacy_app)
+    legacy_app = _legacy(legacy, resolved)
     overrides = {**settings, **IN_THIS_APP}
     return build_router(raw, environ, overrides, flags, apps=Apps(legacy_app, app))
 
 
-def _legacy(given: str | Any | None, configured: str) -> Any:
+def _legacy(given: str | Any | None, configured: Settings) -> Any:
     if given is None:
-        return import_app(configured)
+        return import_legacy_app(configured)
     return import_app(given) if isinstance(given, str) else given

@@ -176,6 +176,11 @@ def flask_rules(app: Any) -> Iterator[tuple[str, str, str, Any]]:
                 yield method, template, regex, rule
 
 
+def has_url_map(app: Any) -> bool:
+    """Whether ``app`` (or a layer under its middleware) is a Flask app with a url_map."""
+    return _layer_with(app, "url_map", depth=3) is not None
+
+
 def flask_view(app: Any, endpoint: str) -> Any:
     """The view function behind ``endpoint`` of a Flask app (under its wrappers), or None."""
     views = getattr(_layer_with(app, "view_functions", depth=3), "view_functions", {})
@@ -283,5 +288,27 @@ def _without_names(pattern: str) -> str:
     return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 
 
-def build_route_table(legacy_app: Any, new_app: Any) -> RouteTable:
-    return RouteTable([*flask_specs(legacy_app), *starlette_specs(new_app)])
+def declared_specs(keys: Iterable[str]) -> list[RouteSpec]:
+    """Legacy routes named in strangler.toml (``[apps] legacy_routes``), for an app without
+    a url_map: ``GET /objects/{key:path}`` (a ``:path`` parameter spans segments).
+
+    >>> [spec.regex for spec in declared_specs(["GET /o/{bucket}/{key:path}"])]
+    ['/o/(?:[^/]+)/(?:.+)']
+    """
+    specs = []
+    for key in keys:
+        method, _, template = key.partition(" ")
+        position, regex = 0, []
+        for found in _STARLETTE_VARIABLE.finditer(template):
+            regex.append(re.escape(template[position : found.start()]))
+            regex.append("(?:.+)" if found["conv"] == "path" else "(?:[^/]+)")
+            position = found.end()
+        regex.append(re.escape(template[position:]))
+        specs.append(RouteSpec(method, _starlette_template(template), "".join(regex), True, False))
+    return specs
+
+
+def build_route_table(legacy_app: Any, new_app: Any, declared: Iterable[str] = ()) -> RouteTable:
+    """``declared``: route keys strangler.toml gives for legacy, beside its url_map's."""
+    specs = [*flask_specs(legacy_app), *declared_specs(declared), *starlette_specs(new_app)]
+    return RouteTable(specs)

@@ -156,12 +156,12 @@ class Worker:
 
 def build_targets(settings: Settings) -> dict[Backend, BackendImpl]:
     """The backends a copy can go to, built as the router builds its own."""
-    from router_proxy.assembly import build_backends, import_app
+    from router_proxy.assembly import build_backends, import_legacy_app, import_new_app
 
     if settings.mode == "remote":
         legacy, new = build_backends(settings, None, None)
     else:
-        apps = import_app(settings.legacy_app), import_app(settings.new_app)
+        apps = import_legacy_app(settings), import_new_app(settings)
         legacy, new = build_backends(settings, *apps)
     return {Backend.LEGACY: legacy, Backend.NEW: new}
 

@@ -65,7 +65,7 @@ def build_draft(
     from parity_tests.errors import CaseFileError
     from rollout.errors import RecordingError
     from rollout.traffic.recordings import RecordingStore, route_shape
-    from router_proxy.asgi import import_app, import_new_app
+    from router_proxy.asgi import import_legacy_app, import_new_app
     from router_proxy.config import load_settings
     from router_proxy.errors import ConfigError
     from router_proxy.openapi import legacy_operations
@@ -75,8 +75,8 @@ def build_draft(
 
     try:
         settings = load_settings(raw, os.environ, {"legacy_app": legacy_app, "new_app": new_app})
-        legacy = import_app(settings.legacy_app)
-        table = build_route_table(legacy, import_new_app(settings))
+        legacy = import_legacy_app(settings)
+        table = build_route_table(legacy, import_new_app(settings), settings.legacy_routes)
     except ConfigError as exc:
         fail(str(exc))
     if route not in table.routes:

@@ -30,7 +30,8 @@ def second_router(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
         **os.environ,
         "STRANGLER_CONFIG": str(config),
         "STRANGLER_MODE": "remote",
-        # A router names its new app: with none named, legacy serves every route.
+        # A router names its apps (remote: for their route tables); it assumes none.
+        "STRANGLER_LEGACY_APP": "legacy_flask.wsgi:app",
         "STRANGLER_NEW_APP": "fastapi_app.main:app",
         "STRANGLER_LEGACY_URL": stack.legacy_url,
         "STRANGLER_NEW_URL": stack.new_url,
