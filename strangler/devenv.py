@@ -85,8 +85,17 @@ def secret_key(env: Mapping[str, str], state_dir: Path = STATE_DIR) -> str:
     path = state_dir / "secret_key"
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # Written whole under another name, then linked: two processes starting at once
+        # agree on one key, and neither ever reads a half-written file.
+        draft = state_dir / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
