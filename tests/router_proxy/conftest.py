@@ -18,6 +18,7 @@ from rollout.plan import parse_plan
 from router_proxy import build_app, load_settings
 from router_proxy.fallback import load_fallback
 from tests.router_proxy.servers import (
+    ECHO_TARGET,
     FASTAPI_TARGET,
     FLASK_TARGET,
     ThreadServer,
@@ -33,6 +34,13 @@ PLAN = {
         "GET /shared": {"mode": "legacy"},
     }
 }
+
+
+@pytest.fixture(scope="session")
+def direct_echo() -> Iterator[int]:
+    """The echo app (``apps/echo_wsgi``) under real gunicorn: the reference for any app."""
+    with gunicorn(ECHO_TARGET) as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

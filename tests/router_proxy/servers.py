@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -21,6 +22,8 @@ from router_proxy.types import ASGIApp
 ROOT = Path(__file__).resolve().parents[2]
 FLASK_TARGET = "tests.router_proxy.apps.flask_app:app"
 FASTAPI_TARGET = "tests.router_proxy.apps.fastapi_app:app"
+# A plain WSGI app (no url_map) that echoes the target and digests bodies.
+ECHO_TARGET = "tests.router_proxy.apps.echo_wsgi:app"
 
 
 def free_port() -> int:
@@ -82,10 +85,11 @@ class ThreadServer:
 
 
 @contextmanager
-def uvicorn_thread(app: ASGIApp, root_path: str = "") -> Iterator[ThreadServer]:
+def uvicorn_thread(app: ASGIApp, root_path: str = "", http: Any = "auto") -> Iterator[ThreadServer]:
     port = free_port()
     config = uvicorn.Config(
         app,
+        http=http,
         host="127.0.0.1",
         port=port,
         lifespan="on",

@@ -20,16 +20,14 @@ from router_proxy.asgi import build_app
 from router_proxy.body import RequestBody
 from router_proxy.capture import buffer_request_body
 from router_proxy.config import load_settings
-from tests.router_proxy.servers import gunicorn, uvicorn_thread
+from tests.router_proxy.servers import ECHO_TARGET, uvicorn_thread
 
-ECHO_TARGET = "tests.router_proxy.apps.echo_wsgi:app"
 MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def direct() -> Iterator[int]:
-    with gunicorn(ECHO_TARGET) as port:
-        yield port
+def direct(direct_echo: int) -> int:
+    return direct_echo
 
 
 def routed_app(mode: str, legacy_port: int, **overrides: Any) -> Any:

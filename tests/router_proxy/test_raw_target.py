@@ -19,9 +19,7 @@ from router_proxy.asgi import build_app
 from router_proxy.config import load_settings
 from router_proxy.serving import entrypoint
 from tests.router_proxy import rawhttp
-from tests.router_proxy.servers import gunicorn, uvicorn_thread
-
-ECHO_TARGET = "tests.router_proxy.apps.echo_wsgi:app"
+from tests.router_proxy.servers import ECHO_TARGET, uvicorn_thread
 
 HOSTILE_TARGETS = [
     pytest.param(b"/key/a%2Fb", id="encoded-slash"),
@@ -40,9 +38,8 @@ HOSTILE_TARGETS = [
 
 
 @pytest.fixture(scope="module")
-def direct() -> Iterator[int]:
-    with gunicorn(ECHO_TARGET) as port:
-        yield port
+def direct(direct_echo: int) -> int:
+    return direct_echo
 
 
 def router_for(mode: str, legacy_port: int) -> Any:

@@ -17,9 +17,10 @@ from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
 from router_proxy.asgi import build_app
 from router_proxy.config import load_settings
+from tests.router_proxy.servers import ECHO_TARGET
 
 BIN = Path(sys.executable).parent
-ECHO = "tests.router_proxy.apps.echo_wsgi:app"
+ECHO = ECHO_TARGET
 ROOT = Path(__file__).resolve().parents[3]
 
 
