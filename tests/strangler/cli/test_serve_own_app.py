@@ -8,12 +8,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from strangler.devenv import port_open
 from tests.router_proxy.httpbin_wire import comparable, send
 from tests.router_proxy.servers import free_port, gunicorn, wait_for_port
 
@@ -122,3 +124,37 @@ def test_a_bad_database_url_stops_with_one_line(user_folder):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "DATABASE_URL" in result.stderr
+
+
+@pytest.mark.slow
+def test_two_serves_started_at_once_in_a_new_folder_both_serve(tmp_path):
+    """The first start of each initialises, starts and migrates the same embedded
+    PostgreSQL: one waits for the other (pgserver's lock, the migration lock), none exits."""
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(
+            [str(BIN / "strangler"), "serve", "--legacy-app", HTTPBIN, "--port", str(port)],
+            cwd=tmp_path,
+            env=user_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            deadline = time.monotonic() + 120  # the first start runs initdb
+            while not port_open(port):
+                assert process.poll() is None, f"a serve exited: {process.communicate()[1]}"
+                assert time.monotonic() < deadline, "a serve never listened"
+                time.sleep(0.1)
+        answers = [httpx.get(f"http://127.0.0.1:{port}/get", timeout=10) for port in ports]
+        assert [a.headers["x-served-by"] for a in answers] == ["legacy", "legacy"]
+        assert all(process.poll() is None for process in processes)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        if (tmp_path / ".strangler" / "pgdata").is_dir():
+            stop_embedded_postgres(tmp_path / ".strangler" / "pgdata")
