@@ -145,7 +145,7 @@ def test_two_serves_started_at_once_in_a_new_folder_both_serve(tmp_path):
     try:
         for port, process in zip(ports, processes, strict=True):
             deadline = time.monotonic() + 120  # the first start runs initdb
-            while not port_open(port):
+            while not port_open("127.0.0.1", port):
                 assert process.poll() is None, f"a serve exited: {process.communicate()[1]}"
                 assert time.monotonic() < deadline, "a serve never listened"
                 time.sleep(0.1)
