@@ -39,6 +39,7 @@ class Composition:
     front: ASGIApp  # /_strangler/ in front of the dispatcher
     dispatcher: Dispatcher
     lifespan: Sequence[Part]  # started in order, stopped in reverse
+    websockets: ASGIApp  # WebSocket upgrades (router_proxy.websockets)
     fleet: FleetLink | None = None
     recorder: CountingSampler | None = None
     merged_docs: MergedDocs | None = None
@@ -58,6 +59,7 @@ class RouterApp:
         self.recorder = composition.recorder
         self.dispatcher = composition.dispatcher
         self._front = composition.front
+        self._websockets = composition.websockets
         self._lifespan = tuple(composition.lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,4 +68,4 @@ class RouterApp:
         elif scope["type"] == "lifespan":
             await serve_lifespan(self._lifespan, receive, send)
         elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
+            await self._websockets(scope, receive, send)

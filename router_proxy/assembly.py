@@ -41,11 +41,17 @@ from router_proxy.metrics import sample_gauges
 from router_proxy.new_docs import NewAppDocs
 from router_proxy.openapi import legacy_operations
 from router_proxy.owners import OwnerDirectory
-from router_proxy.routes import RouteTable, build_route_table, has_url_map
+from router_proxy.routes import (
+    RouteTable,
+    build_route_table,
+    has_url_map,
+    starlette_websocket_specs,
+)
 from router_proxy.served import CountingSampler, ShadowHook
 from router_proxy.stats import RouterStats
 from router_proxy.tracing import request_tracer
 from router_proxy.types import ASGIApp
+from router_proxy.websockets import WebSocketRouter
 
 if TYPE_CHECKING:
     from rollout.telemetry.windows import WindowStore
@@ -145,6 +151,9 @@ class Assembly:
             front=front,
             dispatcher=dispatcher,
             lifespan=tuple(self.lifespan),
+            websockets=WebSocketRouter(
+                RouteTable(starlette_websocket_specs(self.apps.new)), self.backends
+            ),
             fleet=self.fleet,
             recorder=self.recorder,
             merged_docs=merged,

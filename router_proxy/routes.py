@@ -251,6 +251,25 @@ def generated_docs_paths(app: Any) -> dict[str, str]:
     return {name: path for name, path in paths.items() if isinstance(path, str) and path}
 
 
+def starlette_websocket_specs(app: Any) -> list[RouteSpec]:
+    """The WebSocket routes of a Starlette/FastAPI app, keyed as the GET of their path."""
+    routes = getattr(_layer_with(app, "routes", depth=16), "routes", [])
+    return list(_websocket_routes(routes, ""))
+
+
+def _websocket_routes(routes: Iterable[Any], prefix: str) -> Iterator[RouteSpec]:
+    for route in routes:
+        path = prefix + getattr(route, "path", "")
+        if "WebSocket" in type(route).__name__ and hasattr(route, "path_regex"):
+            regex = _starlette_regex(route, prefix)
+            yield RouteSpec("GET", _starlette_template(path), regex, False, True)
+        elif hasattr(route, "routes") and getattr(route, "methods", None) is None:
+            yield from _websocket_routes(route.routes, path)
+        elif hasattr(route, "original_router"):
+            included = prefix + route.include_context.prefix
+            yield from _websocket_routes(route.original_router.routes, included)
+
+
 def _is_plain_route(route: Any) -> bool:
     # FastAPI adds its docs as plain Starlette routes; the app's own endpoints are APIRoutes.
     return type(route).__name__ == "Route"

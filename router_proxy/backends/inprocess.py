@@ -15,7 +15,7 @@ from router_proxy.backends.wsgi import WSGIApp, WSGIBridge
 from router_proxy.body import RequestBody
 from router_proxy.config import Settings
 from router_proxy.lifespan import AppLifespan
-from router_proxy.types import ASGIApp, Scope, Send
+from router_proxy.types import ASGIApp, Receive, Scope, Send
 
 
 class LegacyInProcess:
@@ -49,6 +49,11 @@ class NewInProcess:
             # ASGI lifespan state: each request gets a shallow copy, as uvicorn does.
             scope["state"] = dict(self.lifespan.state)
         await self.app(scope, body.receive, send)
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.lifespan.state:
+            scope["state"] = dict(self.lifespan.state)
+        await self.app(scope, receive, send)
 
     async def startup(self) -> None:
         await self.lifespan.startup()

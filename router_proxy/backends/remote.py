@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,7 +29,7 @@ from router_proxy.body import RequestBody
 from router_proxy.config import Settings
 from router_proxy.errors import BackendTimeout, BackendUnavailable
 from router_proxy.headers import HOP_BY_HOP
-from router_proxy.types import HeaderList, Scope, Send
+from router_proxy.types import HeaderList, Message, Receive, Scope, Send
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READY_CACHE_SECONDS = 1.0
@@ -57,6 +58,7 @@ class RemoteBackend:
     def __init__(self, name: str, base_url: str, health_path: str, settings: Settings) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
+        self.ws_base_url = "ws" + self.base_url.removeprefix("http")  # ws:// or wss://
         self.health_path = health_path
         self.settings = settings
         self.breaker = CircuitBreaker(settings.circuit_failures, settings.circuit_reset_seconds)
@@ -145,6 +147,30 @@ class RemoteBackend:
             compress=None,
         )
 
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Relay a WebSocket to the upstream: opened there first (a refusal there is a
+        refusal here, before accepting), then messages both ways until either side closes."""
+        await receive()  # websocket.connect
+        offered = _subprotocols(scope)
+        try:
+            upstream = await self._client().ws_connect(
+                URL(self.ws_base_url + _target(scope), encoded=True),
+                headers=_websocket_headers(scope),
+                protocols=offered,
+                autoping=True,
+            )
+        except (aiohttp.ClientError, TimeoutError):
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        accept: Message = {"type": "websocket.accept"}
+        if upstream.protocol:
+            accept["subprotocol"] = upstream.protocol
+        await send(accept)
+        try:
+            await _both_ways(upstream, receive, send)
+        finally:
+            await upstream.close()
+
     async def _relay(self, response: aiohttp.ClientResponse, body: RequestBody, send: Send) -> None:
         headers = _response_headers(response.raw_headers)
         start = {"type": "http.response.start", "status": response.status, "headers": headers}
@@ -195,6 +221,53 @@ def _target(scope: Scope) -> str:
     path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     query: bytes = scope.get("query_string", b"")
     return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+# Headers the WebSocket client writes itself (the handshake's own).
+WEBSOCKET_HANDSHAKE = frozenset(
+    {"host", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
+     "sec-websocket-protocol", "connection", "upgrade"}
+)  # fmt: skip
+
+
+def _subprotocols(scope: Scope) -> tuple[str, ...]:
+    return tuple(scope.get("subprotocols") or ())
+
+
+def _websocket_headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(n, v) for n, v in _forward_headers(scope) if n.lower() not in WEBSOCKET_HANDSHAKE]
+
+
+async def _both_ways(
+    upstream: aiohttp.ClientWebSocketResponse, receive: Receive, send: Send
+) -> None:
+    """Until one side ends: the client's messages to the upstream, the upstream's to the
+    client; the close code crosses too."""
+
+    async def from_client() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                await upstream.close(code=message.get("code", 1000))
+                return
+            if message.get("text") is not None:
+                await upstream.send_str(message["text"])
+            elif message.get("bytes") is not None:
+                await upstream.send_bytes(message["bytes"])
+
+    async def from_upstream() -> None:
+        async for frame in upstream:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                await send({"type": "websocket.send", "text": frame.data})
+            elif frame.type == aiohttp.WSMsgType.BINARY:
+                await send({"type": "websocket.send", "bytes": frame.data})
+        await send({"type": "websocket.close", "code": upstream.close_code or 1000})
+
+    tasks = [asyncio.ensure_future(from_client()), asyncio.ensure_future(from_upstream())]
+    _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _forward_headers(scope: Scope) -> list[tuple[str, str]]:

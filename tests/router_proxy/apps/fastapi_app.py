@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, StreamingResponse
 
 
 @asynccontextmanager
@@ -64,3 +64,32 @@ async def flaky(case: str, request: Request) -> Any:
     if case == "503":
         return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
     return {"case": case, "source": "new", "body": (await request.body()).decode()}
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    """Echoes text and bytes; "bye" closes with 4000 (the code must cross the router)."""
+    await websocket.accept(subprotocol=(websocket.scope.get("subprotocols") or [None])[0])
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") == "bye":
+            await websocket.close(code=4000)
+            return
+        if message.get("text") is not None:
+            await websocket.send_text(message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
+@app.get("/events")
+async def events() -> StreamingResponse:
+    """Server-sent events: one now, one after a second (a buffering hop would hold both)."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"data: first\n\n"
+        await asyncio.sleep(1.5)
+        yield b"data: second\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
