@@ -44,6 +44,7 @@ from router_proxy.owners import OwnerDirectory
 from router_proxy.routes import (
     RouteTable,
     build_route_table,
+    flask_websocket_specs,
     has_url_map,
     starlette_websocket_specs,
 )
@@ -152,7 +153,15 @@ class Assembly:
             dispatcher=dispatcher,
             lifespan=tuple(self.lifespan),
             websockets=WebSocketRouter(
-                RouteTable(starlette_websocket_specs(self.apps.new)), self.backends
+                RouteTable(
+                    [
+                        *flask_websocket_specs(self.apps.legacy),
+                        *starlette_websocket_specs(self.apps.new),
+                    ]
+                ),
+                self.provider,
+                self.backends,
+                self.callers,
             ),
             fleet=self.fleet,
             recorder=self.recorder,

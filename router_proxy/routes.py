@@ -170,10 +170,26 @@ def flask_rules(app: Any) -> Iterator[tuple[str, str, str, Any]]:
     if url_map is None:
         return
     for rule in url_map.iter_rules():
+        if getattr(rule, "websocket", False):  # matches WebSocket upgrades only
+            continue
         template, regex = _flask_template(rule)
         for method in sorted(rule.methods or ()):
             if method not in IMPLICIT_METHODS or not _implicit(rule, method):
                 yield method, template, regex, rule
+
+
+def flask_websocket_specs(app: Any) -> list[RouteSpec]:
+    """The WebSocket rules of a Flask app (``Rule(websocket=True)``, as flask-sock adds
+    them), keyed as the GET of their path."""
+    url_map = getattr(_layer_with(app, "url_map", depth=3), "url_map", None)
+    if url_map is None:
+        return []
+    specs = []
+    for rule in url_map.iter_rules():
+        if getattr(rule, "websocket", False):
+            template, regex = _flask_template(rule)
+            specs.append(RouteSpec("GET", template, regex, True, False))
+    return specs
 
 
 def has_url_map(app: Any) -> bool:
