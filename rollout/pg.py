@@ -12,8 +12,9 @@ policy.
   server went away, a network error) is closed, never lent again; the next borrower opens
   a new one, with ``connect_timeout``. One idle for more than ``PING_AFTER_IDLE`` seconds
   is pinged before it is lent. Nothing else is retried here: each store decides.
-- Outages are logged once when they start and once when they end (``Outage``), never per
-  failed call.
+- The background loops (windows flush, fleet publish, guard election) log an outage once
+  when it starts and once when it ends (``Outage``), never per failed round; a store used
+  on a request's behalf raises its own error to that caller.
 - A session that must live on its own (LISTEN for the embedded flags) takes
   ``LazyConnection``: one dedicated connection, reopened after a failure.
 
@@ -60,7 +61,6 @@ class Database:
         self._idle: list[tuple[Connection, float]] = []  # and since when
         self._lock = threading.Lock()
         self._holders = 0
-        self.opened = 0  # connections opened over its life (tests and the bench read it)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -106,10 +106,7 @@ class Database:
                 conn, since = self._idle.pop()
             if _alive(conn, since):
                 return conn
-        conn = _connect(self.url, self._timeout, self._name)
-        with self._lock:
-            self.opened += 1
-        return conn
+        return _connect(self.url, self._timeout, self._name)
 
     def _give_back(self, conn: Connection) -> None:
         if conn.closed:
@@ -172,20 +169,21 @@ class Lease:
 
 
 class Outage:
-    """Logs a store's outage once when it starts and once when it ends."""
+    """Logs an outage of what a background loop does (a flush, a publish, an election)
+    once when it starts and once when it ends, never on every failed round."""
 
     def __init__(self, what: str) -> None:
         self.what = what
         self.down = False
 
-    def failed(self, exc: Exception) -> None:
+    def failed(self, exc: BaseException) -> None:
         if not self.down:
-            log.warning("%s: PostgreSQL unavailable: %s", self.what, first_line(exc))
+            log.warning("%s failed: %s", self.what, first_line(exc))
         self.down = True
 
     def worked(self) -> None:
         if self.down:
-            log.info("%s: PostgreSQL reachable again", self.what)
+            log.info("%s works again", self.what)
         self.down = False
 
 

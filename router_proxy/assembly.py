@@ -159,9 +159,7 @@ class Assembly:
                         *starlette_websocket_specs(self.apps.new),
                     ]
                 ),
-                self.provider,
-                self.backends,
-                self.callers,
+                dispatcher,
             ),
             fleet=self.fleet,
             recorder=self.recorder,

@@ -127,6 +127,7 @@ class _Exchange:
         self.recorder: ResponseRecorder | None = None
         self.fell_back: FellBack | None = None  # the new side failed; legacy answered
         self.recording = False  # the traffic sampler chose this request
+        self.shadowed = False  # a copy goes to the shadow hook once the client has its answer
 
     async def run(self) -> None:
         tracer = self.parts.tracer
@@ -164,10 +165,10 @@ class _Exchange:
                 self._log(route, decision, backend, seconds)
             if route is not None:
                 parts.stats.served(route.key, backend, self.status, seconds)
-        shadowed = (
+        self.shadowed = (
             parts.shadow_hook is not None and decision.shadow is not None and self.fell_back is None
         )
-        if inbound is None or not (shadowed or self.recording):
+        if inbound is None or not (self.shadowed or self.recording):
             return None
         return Served(
             inbound.request_id,
@@ -184,9 +185,8 @@ class _Exchange:
         parts = self.parts
         if self.recording and parts.sampler is not None:
             parts.sampler.offer(served, self.served_by.decode())
-        hook = parts.shadow_hook
-        if hook is not None and served.decision.shadow is not None and self.fell_back is None:
-            await hook(served)
+        if self.shadowed and parts.shadow_hook is not None:
+            await parts.shadow_hook(served)
 
     async def _serve(self, inbound: Inbound, decision: Decision, route: RouteInfo | None) -> None:
         settings = self.parts.settings

@@ -19,6 +19,7 @@ import contextlib
 import logging
 
 from rollout.errors import FleetError
+from rollout.pg import Outage
 from rollout.telemetry.fleet import Counts, FleetPublisher, ProcessCounts
 from router_proxy.stats import RouterStats
 
@@ -39,7 +40,7 @@ class FleetLink:
         self.fold_every = fold_every
         self._lock = asyncio.Lock()  # one publish at a time: its bookkeeping is not shared
         self._task: asyncio.Task[None] | None = None
-        self._failing = False
+        self._outage = Outage("fleet: publishing counters")
 
     @property
     def process_id(self) -> str:
@@ -86,15 +87,8 @@ class FleetLink:
                     since_fold = 0.0
                     await asyncio.to_thread(self.publisher.store.fold_stale)
                 await self.publish()
-                self._note(None)
+                self._outage.worked()
             except FleetError as exc:
-                self._note(exc)
+                self._outage.failed(exc)
             await asyncio.sleep(self.interval)
             since_fold += self.interval
-
-    def _note(self, error: FleetError | None) -> None:
-        if error is not None and not self._failing:
-            log.warning("fleet: counters not published: %s", error)
-        elif error is None and self._failing:
-            log.info("fleet: counters published again")
-        self._failing = error is not None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import logging
 import math
 import os
 import socket
@@ -38,9 +37,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from rollout.errors import WindowError
-from rollout.pg import Lease, first_line
-
-log = logging.getLogger(__name__)
+from rollout.pg import Lease, Outage, first_line
 
 WINDOW_SECONDS = 10
 # Milliseconds upper bounds; the last bucket catches everything slower.
@@ -220,6 +217,7 @@ class WindowStore:
         self._lock = threading.Lock()
         self._db = Lease(database_url)
         self._stopping = threading.Event()
+        self._outage = Outage("route_windows: flush")
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
 
@@ -285,8 +283,9 @@ class WindowStore:
             try:
                 self.flush()
                 self._prune_now_and_then()
-            except WindowError as exc:
-                log.warning("window flush failed: %s", exc)
+                self._outage.worked()
+            except WindowError as exc:  # the tallies wait for the next round
+                self._outage.failed(exc)
 
     def _prune_now_and_then(self) -> None:
         now = self.clock()
