@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	$(WITH_ENV_TEST) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Benchmarks (wrk, h2load and nginx from Debian, installed if missing); BENCH=router|port|http2|all.
+# Benchmarks (wrk, h2load and nginx from Debian, installed if missing); BENCH=router|port|http2|server-errors|all.
 bench: $(STAMP)
 	$(WITH_ENV_TEST) $(PY) -m bench $(BENCH)
 

@@ -1,5 +1,5 @@
 """``python -m bench NAME``: run benchmarks, update bench/RESULTS.md. NAME: router, port,
-decide, shadow, shadow-cpu, compression, recorder, http2, capacity, faults or all."""
+decide, shadow, shadow-cpu, compression, recorder, http2, capacity, server-errors, faults or all."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def main(argv: list[str]) -> None:
         from bench import faults
 
         print(faults.main())
+    if which in ("server-errors", "all"):
+        from bench import server_errors
+
+        print(server_errors.main())
     if which in ("decide", "all"):
         from bench import decide
 

@@ -106,20 +106,23 @@ def router_spec(
 ) -> ProcessSpec:
     """``apps``: the two import strings the router builds its route table from, the same
     that gunicorn and uvicorn serve."""
+    # Not uvicorn's command line: it cannot take the protocol class that gives a request
+    # uvicorn cannot parse the router's JSON 400 (strangler.deploy.router_server).
     argv = [
-        *_uvicorn(up, up.host, up.router_port, up.router_workers),
-        "--factory",
-        "--lifespan",
-        "on",
-        # The router resolves X-Forwarded-For itself, from trusted proxies only.
-        "--no-proxy-headers",
-        # One Date and one Server per answer: the router adds them where the app did not.
-        "--no-server-header",
-        "--no-date-header",
-        "strangler.deploy.router_app:create",
+        sys.executable,
+        "-m",
+        "strangler.deploy.router_server",
+        "--host",
+        up.host,
+        "--port",
+        str(up.router_port),
+        "--workers",
+        str(up.router_workers),
+        "--timeout-graceful-shutdown",
+        str(round(up.drain_seconds)),
+        "--log-level",
+        "info" if up.access_log else "warning",
     ]
-    if up.access_log:  # the router writes its own access event; uvicorn's would repeat it
-        argv.insert(-1, "--no-access-log")
     env = {
         "STRANGLER_CONFIG": str(config_path),
         "STRANGLER_MODE": "remote",

@@ -4,48 +4,15 @@ every caller and follow every flag change."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from rollout.flags.embedded import EmbeddedFlagStore
 from rollout.types import Mode, RouteFlag, Stickiness
-from tests.deploy.stack import ROOT, Stack, wait_for
-from tests.fixtures.rollout import free_port, wait_until
+from tests.fixtures.rollout import wait_until
 
 pytestmark = pytest.mark.slow
 ME = "GET /api/v1/me"
-
-
-@pytest.fixture(scope="module")
-def second_router(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    config = tmp_path_factory.mktemp("second") / "strangler.toml"
-    config.write_text('[flags]\nprovider = "embedded"\n')
-    env = {
-        **os.environ,
-        "STRANGLER_CONFIG": str(config),
-        "STRANGLER_MODE": "remote",
-        # A router names its apps (remote: for their route tables); it assumes none.
-        "STRANGLER_LEGACY_APP": "legacy_flask.wsgi:app",
-        "STRANGLER_NEW_APP": "fastapi_app.main:app",
-        "STRANGLER_LEGACY_URL": stack.legacy_url,
-        "STRANGLER_NEW_URL": stack.new_url,
-    }
-    command = [sys.executable, "-m", "uvicorn", "strangler.deploy.router_app:create",
-               "--factory", "--port", str(port), "--no-access-log"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/_strangler/readyz")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def decisions(routers: list[str], owners) -> list[list[str]]:
