@@ -4,6 +4,10 @@ so ``strangler --help`` stays fast and a group's heavy dependencies load only wh
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
 
 from strangler.cli import (
@@ -35,14 +39,30 @@ app.command("up")(up.up)
 
 
 def main() -> None:
+    enter_project(sys.argv[1:])
     use_demo_environment()
     app()
 
 
+def enter_project(argv: list[str]) -> None:
+    """The project around the working directory (or of ``--config``): its folder importable,
+    its ``.strangler/`` the state every command uses (``strangler.project``)."""
+    from strangler.project import enter, locate
+
+    enter(locate(Path.cwd(), _config_argument(argv)), os.environ)
+
+
+def _config_argument(argv: list[str]) -> Path | None:
+    for index, argument in enumerate(argv):
+        if argument == "--config" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if argument.startswith("--config="):
+            return Path(argument.removeprefix("--config="))
+    return None
+
+
 def use_demo_environment() -> None:
     """After `make demo`, `strangler ...` finds the demo's embedded PostgreSQL by itself."""
-    import os
-
     from strangler.devenv import STATE_DIR
 
     if os.environ.get("DATABASE_URL") or not (STATE_DIR / "pgdata").is_dir():

@@ -46,7 +46,7 @@ def demo(
     from strangler.deploy.commands import DEFAULT_LEGACY_APP, DEFAULT_NEW_APP
 
     # The reference migration: the only place the payments apps are the default.
-    raw = read_config(Path("strangler.toml"))
+    raw = read_config(None)
     reference = {"legacy": DEFAULT_LEGACY_APP, "new": DEFAULT_NEW_APP}
     raw["apps"] = {**reference, **raw.get("apps", {})}
     run_router(raw, {}, Listener(host, port))

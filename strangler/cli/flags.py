@@ -19,10 +19,10 @@ from typing import Any
 import typer
 
 from strangler.cli._common import fail
+from strangler.cli.routes import CONFIG_OPTION, read_config
 
 app = typer.Typer(no_args_is_help=True, help="Per-route rollout flags and the kill switch.")
 
-CONFIG_OPTION = typer.Option(Path("strangler.toml"), "--config", help="Project config file.")
 PROVIDER_OPTION = typer.Option(None, "--provider", help="embedded or unleash (default: config).")
 
 
@@ -46,7 +46,7 @@ def set_flag(
     shadow_sample: int | None = typer.Option(None, "--shadow-sample", min=0, max=100),
     stickiness: str | None = typer.Option(None, "--stickiness", help="default|userId|sessionId"),
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Set a route's mode, canary percent and shadow sample (unset options keep their value)."""
     from rollout.errors import RolloutError
@@ -80,7 +80,7 @@ def set_flag(
 def kill(
     state: Switch = typer.Argument(..., help="on: every route to legacy; off: flags apply."),
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Turn the global kill switch on or off."""
     from rollout.errors import RolloutError
@@ -93,7 +93,7 @@ def kill(
 
 
 @app.command("list")
-def list_flags(provider: str | None = PROVIDER_OPTION, config: Path = CONFIG_OPTION) -> None:
+def list_flags(provider: str | None = PROVIDER_OPTION, config: Path | None = CONFIG_OPTION) -> None:
     """Show every route flag and the kill switch."""
     from rich.console import Console
     from rich.table import Table
@@ -120,17 +120,16 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path = CONFIG_OPT
     Console().print(table)
 
 
-def _writer(provider: str | None, config: Path) -> Any:
+def _writer(provider: str | None, config: Path | None) -> Any:
     """The provider's writer, audited: every change lands in the audit log (DATABASE_URL)."""
     from rollout.errors import PlanError
     from rollout.flags.audit import AuditLog
     from rollout.flags.audited import AuditedWriter
     from rollout.flags.settings import flag_settings, flag_writer
-    from rollout.plan import load_toml
 
     url = os.environ.get("DATABASE_URL")
     try:
-        settings = flag_settings(load_toml(config) if config.exists() else {}, os.environ, provider)
+        settings = flag_settings(read_config(config), os.environ, provider)
         writer = flag_writer(settings, url)
     except PlanError as exc:
         fail(str(exc))

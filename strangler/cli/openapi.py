@@ -18,7 +18,7 @@ from strangler.cli.routes import CONFIG_OPTION, read_config
 
 
 def openapi(
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
     out: Path | None = typer.Option(
         None, "--out", help="Write the document here and print a summary (default: stdout)."
     ),

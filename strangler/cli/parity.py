@@ -153,9 +153,11 @@ def _modes() -> dict[str, str]:
         pass
     from rollout.errors import PlanError
     from rollout.plan import load_toml, parse_plan
+    from strangler.cli.routes import config_path
 
+    found = config_path(None)
     try:
-        snapshot = parse_plan(load_toml(Path("strangler.toml")))
+        snapshot = parse_plan(load_toml(found) if found else {})
     except (PlanError, OSError):
         return {}
     return {key: flag.mode.value for key, flag in snapshot.routes.items()}

@@ -33,7 +33,7 @@ class Draft:
 def port(
     route: str = typer.Argument(..., help='A route key, e.g. "GET /api/v1/accounts/{account_id}".'),
     out: Path = typer.Option(Path("ported"), "--out", help="The folder to write into."),
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
     legacy_app: str | None = typer.Option(None, help="Legacy WSGI app (module:attr)."),
     new_app: str | None = typer.Option(None, help="New ASGI app (module:attr)."),
     cases: int = typer.Option(5, "--cases", min=0, help="At most this many parity cases."),

@@ -18,10 +18,10 @@ from typing import Any
 import typer
 
 from strangler.cli._common import fail, require_database_url
+from strangler.cli.routes import CONFIG_OPTION, read_config
 
 app = typer.Typer(no_args_is_help=True, help="Rollout steps per route, with the guard.")
 
-CONFIG_OPTION = typer.Option(Path("strangler.toml"), "--config", help="Project config file.")
 PROVIDER_OPTION = typer.Option(None, "--provider", help="embedded or unleash (default: config).")
 ROUTE_ARGUMENT = typer.Argument(..., help='Route key, e.g. "GET /api/v1/me".')
 REASON_OPTION = typer.Option(None, "--reason", help="Goes into the audit log.")
@@ -32,7 +32,7 @@ def advance(
     route: str = ROUTE_ARGUMENT,
     reason: str | None = REASON_OPTION,
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Start the rollout (again, after a rollback) or move to the next step now."""
     _transition("advance", route, reason, provider, config)
@@ -43,7 +43,7 @@ def pause(
     route: str = ROUTE_ARGUMENT,
     reason: str | None = REASON_OPTION,
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Stop the guard from moving this route (the flag stays as it is)."""
     _transition("pause", route, reason, provider, config)
@@ -54,7 +54,7 @@ def resume(
     route: str = ROUTE_ARGUMENT,
     reason: str | None = REASON_OPTION,
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Let the guard judge this route's current step again, from now."""
     _transition("resume", route, reason, provider, config)
@@ -65,7 +65,7 @@ def rollback(
     route: str = ROUTE_ARGUMENT,
     reason: str | None = REASON_OPTION,
     provider: str | None = PROVIDER_OPTION,
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Send the route back to legacy and stop its rollout."""
     _transition("rollback", route, reason, provider, config)
@@ -74,7 +74,7 @@ def rollback(
 @app.command()
 def status(
     route: str | None = typer.Argument(None, help="One route key (default: every route)."),
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Where each planned route stands: step, status, since when, why."""
     from rich.console import Console
@@ -105,7 +105,7 @@ def status(
 
 
 def _transition(
-    action: str, route: str, reason: str | None, provider: str | None, config: Path
+    action: str, route: str, reason: str | None, provider: str | None, config: Path | None
 ) -> None:
     from rollout.errors import RolloutError
 
@@ -118,7 +118,7 @@ def _transition(
     typer.echo(f"{route}: {step} ({state.status.value}): {state.reason or ''}")
 
 
-def _control(provider: str | None, config: Path) -> Any:
+def _control(provider: str | None, config: Path | None) -> Any:
     from rollout.errors import PlanError
     from rollout.flags.audit import AuditLog
     from rollout.flags.audited import AuditedWriter
@@ -138,7 +138,7 @@ def _control(provider: str | None, config: Path) -> Any:
     )
 
 
-def _plans(config: Path) -> Any:
+def _plans(config: Path | None) -> Any:
     from rollout.errors import PlanError
     from rollout.guard.steps import parse_rollout
 
@@ -148,15 +148,8 @@ def _plans(config: Path) -> Any:
         fail(str(exc))
 
 
-def _raw(config: Path) -> dict[str, Any]:
-    from rollout.errors import PlanError
-    from rollout.plan import load_toml
-
-    try:
-        return load_toml(config) if config.exists() else {}
-    except PlanError as exc:
-        fail(str(exc))
-        raise
+def _raw(config: Path | None) -> dict[str, Any]:
+    return read_config(config)
 
 
 def _actor() -> str:

@@ -13,15 +13,25 @@ import typer
 
 from strangler.cli._common import fail
 
-CONFIG_OPTION = typer.Option(Path("strangler.toml"), "--config", help="The strangler.toml to read.")
+CONFIG_OPTION = typer.Option(
+    None, "--config", help="The strangler.toml to read (default: found from here upward)."
+)
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """strangler.toml as a dict; a missing default file is an empty config."""
+def config_path(path: Path | None) -> Path | None:
+    """``--config``, else the project's strangler.toml (from the working directory up)."""
+    from strangler.project import locate
+
+    return locate(Path.cwd(), path).config
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """strangler.toml as a dict; no strangler.toml in the project is an empty config."""
     from rollout.errors import PlanError
     from rollout.plan import load_toml
 
-    if not path.exists() and path == Path("strangler.toml"):
+    path = config_path(path)
+    if path is None:
         return {}
     try:
         return load_toml(path)
@@ -31,8 +41,10 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def routes(
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    legacy_app: str | None = typer.Option(None, help="Import string of the Flask app."),
+    new_app: str | None = typer.Option(None, help="Import string of the FastAPI app."),
 ) -> None:
     """List the route table: key, legacy yes/no, new yes/no, current mode."""
     from rollout.errors import PlanError
@@ -44,7 +56,7 @@ def routes(
 
     raw = read_config(config)
     try:
-        settings = load_settings(raw, os.environ, {})
+        settings = load_settings(raw, os.environ, {"legacy_app": legacy_app, "new_app": new_app})
         table = load_route_table(settings)
         snapshot = parse_plan(raw)
         fallback = load_fallback(raw)

@@ -15,7 +15,7 @@ from strangler.cli.servers import Listener
 
 
 def serve(
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
     remote: bool = typer.Option(False, "--remote", help="Proxy to running HTTP backends."),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from strangler.cli._common import fail, require_database_url
-from strangler.cli.routes import CONFIG_OPTION, read_config
+from strangler.cli.routes import CONFIG_OPTION, config_path, read_config
 
 if TYPE_CHECKING:
     from strangler.deploy.commands import UnleashPlan
@@ -30,7 +30,7 @@ STATE_FILE = Path(".strangler/up.json")
 
 
 def up(
-    config: Path = CONFIG_OPTION,
+    config: Path | None = CONFIG_OPTION,
     unleash: bool = typer.Option(False, "--unleash", help="Run Unleash as the flag provider."),
     router_port: int | None = typer.Option(None, help="Router port (else strangler.toml)."),
     legacy_port: int | None = typer.Option(None, help="gunicorn port (else strangler.toml)."),
@@ -67,7 +67,9 @@ def up(
         settings = load_up_settings(raw, overrides)
         if migrate:
             _migrate(database_url)
-        _run(settings, raw, config, database_url, unleash, state_file)
+        # Every router worker reads the same file (none found: an empty configuration).
+        found = config_path(config) or Path.cwd() / "strangler.toml"
+        _run(settings, raw, found, database_url, unleash, state_file)
     except DeployError as exc:
         fail(str(exc))
 
