@@ -46,6 +46,13 @@ class AuditedWriter:
             actor, self.source, action, route_key, flag_json(before), flag_json(flag), reason
         )
 
+    def delete_flag(self, route_key: str, actor: str = "cli", reason: str | None = None) -> None:
+        before = self.writer.read_state().flag_for(route_key)
+        self.writer.delete_flag(route_key, actor=actor)
+        self.audit.record(
+            actor, self.source, "delete_flag", route_key, flag_json(before), None, reason
+        )
+
     def set_kill_switch(self, enabled: bool, actor: str = "cli", reason: str | None = None) -> None:
         before = self.writer.read_state().kill_switch
         self.writer.set_kill_switch(enabled, actor=actor)

@@ -35,6 +35,7 @@ from rollout.errors import ProviderError
 from rollout.flags.bootstrap import fallback_snapshot
 from rollout.flags.pg_flags import (
     NOTIFY_CHANNEL,
+    delete_flag,
     read_snapshot,
     write_flag,
     write_kill_switch,
@@ -194,6 +195,9 @@ class EmbeddedFlagStore:
 
     def set_flag(self, route_key: str, flag: RouteFlag, actor: str = "cli") -> None:
         self._run(lambda conn: write_flag(conn, route_key, flag, actor))
+
+    def delete_flag(self, route_key: str, actor: str = "cli") -> None:
+        self._run(lambda conn: delete_flag(conn, route_key))
 
     def set_kill_switch(self, enabled: bool, actor: str = "cli") -> None:
         self._run(lambda conn: write_kill_switch(conn, enabled, actor))

@@ -82,6 +82,11 @@ def write_flag(conn: connection, route_key: str, flag: RouteFlag, actor: str) ->
         cur.execute(_UPSERT_FLAG, params)
 
 
+def delete_flag(conn: connection, route_key: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM rollout_flags WHERE route_key = %s", (route_key,))
+
+
 def write_kill_switch(conn: connection, enabled: bool, actor: str) -> None:
     with conn.cursor() as cur:
         cur.execute(_UPSERT_SWITCH, (KILL_SWITCH_FLAG, enabled, actor))

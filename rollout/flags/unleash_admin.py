@@ -48,6 +48,13 @@ class UnleashAdmin:
         # Legacy with no shadow is Unleash's "off": the UI then shows the route rolled back.
         self._switch(name, on=not (flag.mode is Mode.LEGACY and flag.shadow_sample == 0))
 
+    def delete_flag(self, route_key: str, actor: str = "cli") -> None:
+        # Unleash archives a deleted flag and keeps its name taken; deleting it from the
+        # archive too lets the route be flagged again later under the same name.
+        name = route_flag_name(route_key)
+        self._request("DELETE", f"{self._project}/{name}", missing_ok=True)
+        self._request("DELETE", f"/api/admin/archive/{name}", missing_ok=True)
+
     def set_kill_switch(self, enabled: bool, actor: str = "cli") -> None:
         self._ensure_flag(KILL_SWITCH_FLAG, description="strangler: every route to legacy")
         if not self._strategies(KILL_SWITCH_FLAG):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 import typer
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.secho(f"strangler: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 

@@ -33,6 +33,9 @@ class ModeChoice(StrEnum):
     new = "new"
 
 
+FULL_SHADOW = 100
+
+
 class Switch(StrEnum):
     on = "on"
     off = "off"
@@ -45,18 +48,18 @@ def set_flag(
     percent: int | None = typer.Option(None, "--percent", min=0, max=100),
     shadow_sample: int | None = typer.Option(None, "--shadow-sample", min=0, max=100),
     stickiness: str | None = typer.Option(None, "--stickiness", help="default|userId|sessionId"),
+    force: bool = typer.Option(False, "--force", help="Set it for a route not deployed yet."),
     provider: str | None = PROVIDER_OPTION,
     config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Set a route's mode, canary percent and shadow sample (unset options keep their value)."""
     from rollout.errors import RolloutError
-    from rollout.naming import route_flag_name
     from rollout.types import Mode, Stickiness
 
+    key = _route_key(route, config, force)
     writer = _writer(provider, config)
     try:
-        name = route_flag_name(route)
-        current = writer.read_state().flag_for(route)
+        current = writer.read_state().flag_for(key)
         changes: dict[str, Any] = {}
         if mode is not None:
             changes["mode"] = Mode(mode.value)
@@ -64,16 +67,75 @@ def set_flag(
             changes["percent"] = percent
         if shadow_sample is not None:
             changes["shadow_sample"] = shadow_sample
+        elif mode is ModeChoice.shadow and current.shadow_sample == 0:
+            # A shadow at 0% compares nothing: asking for shadow means comparing.
+            changes["shadow_sample"] = FULL_SHADOW
         if stickiness is not None:
             changes["stickiness"] = Stickiness(stickiness)
         flag = replace(current, **changes)
-        writer.set_flag(route, flag, actor=_actor())
+        writer.set_flag(key, flag, actor=_actor())
     except (RolloutError, ValueError) as exc:
         fail(str(exc))
-    typer.echo(
-        f"{route} ({name}): {flag.mode.value}, {flag.percent}% canary,"
-        f" {flag.shadow_sample}% shadow, stickiness {flag.stickiness.value}"
-    )
+    typer.echo(f"{key}: {describe(flag)}")
+
+
+@app.command("delete")
+def delete_flag(
+    route: str = typer.Argument(..., help="Route key whose flag to remove."),
+    provider: str | None = PROVIDER_OPTION,
+    config: Path | None = CONFIG_OPTION,
+) -> None:
+    """Remove a route's flag: the route goes back to legacy, as an unflagged route."""
+    from rollout.errors import RolloutError
+    from strangler.cli.route_keys import UnknownRouteKey, normalised
+
+    try:
+        key = normalised(route)
+    except UnknownRouteKey as exc:
+        fail(str(exc))
+    writer = _writer(provider, config)
+    try:
+        if key not in writer.read_state().routes:
+            fail(f"no flag stored for {key!r} (`strangler flags list` shows them)")
+        writer.delete_flag(key, actor=_actor())
+    except RolloutError as exc:
+        fail(str(exc))
+    typer.echo(f"{key}: flag deleted; the route is on legacy")
+
+
+def describe(flag: Any) -> str:
+    """What a flag does, in the words of its mode: only the settings that apply to it.
+
+    >>> from rollout.types import Mode, RouteFlag
+    >>> describe(RouteFlag(Mode.CANARY, percent=25, shadow_sample=10))
+    'canary: 25% of callers to new, sticky by default'
+    """
+    from rollout.types import Mode
+
+    if flag.mode is Mode.SHADOW:
+        if flag.shadow_sample == 0:
+            return "shadow at 0%: legacy answers and nothing is compared (--shadow-sample N)"
+        return f"shadow: legacy answers, {flag.shadow_sample}% of requests compared with new"
+    if flag.mode is Mode.CANARY:
+        return f"canary: {flag.percent}% of callers to new, sticky by {flag.stickiness.value}"
+    if flag.mode is Mode.NEW:
+        reverse = f", {flag.shadow_sample}% compared with legacy" if flag.reverse_shadow else ""
+        return f"new: every request to new{reverse}"
+    return "legacy: every request to legacy"
+
+
+def _route_key(route: str, config: Path | None, force: bool) -> str:
+    """The key as the route table has it; with --force, only its form is checked."""
+    from strangler.cli.route_keys import UnknownRouteKey, checked, normalised
+    from strangler.cli.routes import route_table
+
+    try:
+        if force:
+            return normalised(route)
+        return checked(route, route_table(read_config(config), reason="check the key"))
+    except UnknownRouteKey as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
 
 
 @app.command()
@@ -106,17 +168,13 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path | None = CON
     except RolloutError as exc:
         fail(str(exc))
     table = Table(title=f"kill switch: {'ON' if snapshot.kill_switch else 'off'}")
-    for column in ("route", "flag", "mode", "canary %", "shadow %", "stickiness"):
-        table.add_column(column, overflow="fold")
+    # Only what applies to each mode: a stored canary percent under "new" is not shown.
+    table.add_column("route", overflow="fold", ratio=3)
+    table.add_column("what applies", overflow="fold", ratio=4)
+    table.add_column("flag", overflow="fold", ratio=3)
+    killed = " (kill switch: legacy now)" if snapshot.kill_switch else ""
     for key, flag in sorted(snapshot.routes.items()):
-        table.add_row(
-            key,
-            route_flag_name(key),
-            flag.mode.value,
-            str(flag.percent),
-            str(flag.shadow_sample),
-            flag.stickiness.value,
-        )
+        table.add_row(key, describe(flag) + killed, route_flag_name(key))
     Console().print(table)
 
 

@@ -40,25 +40,54 @@ def read_config(path: Path | None) -> dict[str, Any]:
     raise AssertionError("unreachable")
 
 
+def route_table(raw: dict[str, Any], reason: str, overrides: dict[str, Any] | None = None) -> Any:
+    """The live route table, built from the apps as ``strangler serve`` builds it; one line
+    naming what is missing when it cannot be (``reason``: what the table was needed for)."""
+    from router_proxy.asgi import load_route_table
+    from router_proxy.config import load_settings
+    from router_proxy.errors import ConfigError
+
+    try:
+        return load_route_table(load_settings(raw, os.environ, overrides or {}))
+    except ConfigError as exc:
+        fail(f"cannot {reason} against the route table: {exc}")
+
+
+def live_flags(raw: dict[str, Any]) -> Any:
+    """The flags the routers apply now, from the configured provider; strangler.toml's
+    static plan (with a line on stderr) when the provider cannot be read from here."""
+    from rollout.errors import RolloutError
+    from rollout.flags.settings import flag_settings, flag_writer
+    from rollout.plan import parse_plan
+
+    try:
+        settings = flag_settings(raw, os.environ, None)
+        if settings.provider != "static":
+            return flag_writer(settings, os.environ.get("DATABASE_URL")).read_state()
+    except RolloutError as exc:
+        typer.echo(f"live flags unavailable ({exc}): modes from strangler.toml", err=True)
+    try:
+        return parse_plan(raw)
+    except RolloutError as exc:
+        fail(str(exc))
+
+
 def routes(
     config: Path | None = CONFIG_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     legacy_app: str | None = typer.Option(None, help="Import string of the Flask app."),
     new_app: str | None = typer.Option(None, help="Import string of the FastAPI app."),
 ) -> None:
-    """List the route table: key, legacy yes/no, new yes/no, current mode."""
+    """List the route table: key, legacy yes/no, new yes/no, the live mode, fallback."""
     from rollout.errors import PlanError
-    from rollout.plan import parse_plan
-    from router_proxy.asgi import load_route_table
-    from router_proxy.config import load_settings
     from router_proxy.errors import ConfigError
     from router_proxy.fallback import load_fallback
 
     raw = read_config(config)
+    apps = {"legacy_app": legacy_app, "new_app": new_app}
+    table = route_table(raw, "list the routes", apps)
+    snapshot = live_flags(raw)
     try:
-        settings = load_settings(raw, os.environ, {"legacy_app": legacy_app, "new_app": new_app})
-        table = load_route_table(settings)
-        snapshot = parse_plan(raw)
         fallback = load_fallback(raw)
     except (ConfigError, PlanError) as exc:
         fail(str(exc))
@@ -77,7 +106,7 @@ def routes(
         typer.echo(json.dumps(rows, indent=2))
     else:
         _print_table(rows)
-        if not settings.new_app:
+        if not any(info.in_new for info in table):
             typer.echo("no new app named ([apps] new, STRANGLER_NEW_APP, --new-app): "
                        "legacy serves every route", err=True)  # fmt: skip
 
@@ -90,19 +119,34 @@ def _mode(info: Any, snapshot: Any) -> str:
     if snapshot.kill_switch:
         return "legacy (kill switch)"
     flag = snapshot.flag_for(info.key)
-    return f"canary {flag.percent}%" if flag.mode == "canary" else str(flag.mode)
+    if flag.mode == "canary":
+        return f"canary {flag.percent}%"
+    if flag.mode == "shadow":
+        return f"shadow {flag.shadow_sample}%"
+    return str(flag.mode)
+
+
+# Below this width the flag name column is left out (``--json`` always has it): the key
+# columns keep their width instead of being squeezed to nothing.
+FLAG_COLUMN_WIDTH = 120
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    with_flag = console.width >= FLAG_COLUMN_WIDTH
     table = Table()
-    table.add_column("route", no_wrap=True)
-    for name in ("legacy", "new", "mode", "fallback"):
-        table.add_column(name)
-    table.add_column("flag", no_wrap=True)
+    table.add_column("route", overflow="fold", min_width=20, ratio=1)
+    for name in ("legacy", "new"):
+        table.add_column(name, no_wrap=True, min_width=3)
+    table.add_column("mode", overflow="fold", min_width=12)
+    table.add_column("fallback", no_wrap=True, min_width=6)
+    if with_flag:
+        table.add_column("flag", overflow="fold", ratio=1)
     for row in rows:
         yes_no = ["yes" if row[side] else "no" for side in ("legacy", "new")]
-        table.add_row(row["key"], *yes_no, row["mode"], row["fallback"], row["flag"])
-    Console().print(table)
+        cells = [row["key"], *yes_no, row["mode"], row["fallback"]]
+        table.add_row(*cells, *([row["flag"]] if with_flag else []))
+    console.print(table)

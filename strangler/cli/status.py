@@ -110,22 +110,20 @@ def _print_table(merged: dict[str, Any]) -> None:
         f" ({flags.get('state', '?')}); kill switch: {'ON' if merged['kill_switch'] else 'off'}"
     )
     table = Table(title=title)
-    columns = ("route", "mode", "%", "shadow %", "legacy", "new", "fallbacks", "compared",
-               "mismatches", "drops")  # fmt: skip
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    # Readable at 80 columns: the route keeps a width, numbers are paired in one cell.
+    table.add_column("route", overflow="fold", min_width=20, ratio=1)
+    table.add_column("mode", overflow="fold", min_width=12)
+    for column in ("legacy/new", "compared", "mismatches", "fallbacks", "drops"):
+        table.add_column(column, overflow="fold", justify="right")
     for row in merged["routes"]:
         requests = row["requests"]
         table.add_row(
             row["route"],
-            row.get("mode", "?"),
-            str(row.get("percent", 0)),
-            str(row.get("shadow_sample", 0)),
-            str(requests.get("legacy", 0)),
-            str(requests.get("new", 0)),
-            str(sum(row["fallbacks"].values())),
+            _mode_cell(row),
+            f"{requests.get('legacy', 0)}/{requests.get('new', 0)}",
             str(row["comparisons"]),
             str(row["mismatches"]),
+            str(sum(row["fallbacks"].values())),
             str(sum(row["drops"].values())),
         )
     console = Console()
@@ -134,14 +132,25 @@ def _print_table(merged: dict[str, Any]) -> None:
         console.print(f"[yellow]fleet counters unavailable:[/] {error}")
 
 
+def _mode_cell(row: dict[str, Any]) -> str:
+    mode = str(row.get("mode", "?"))
+    if mode == "canary":
+        return f"canary {row.get('percent', 0)}%"
+    if mode == "shadow":
+        return f"shadow {row.get('shadow_sample', 0)}%"
+    return mode
+
+
 def _print_processes(processes: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="per router process")
-    for column in ("process", "last seen", "route", "legacy", "new", "compared", "mismatches",
-                   "drops"):  # fmt: skip
-        table.add_column(column, overflow="fold")
+    table.add_column("process", overflow="fold", min_width=12)
+    table.add_column("last seen", overflow="fold", min_width=10)
+    table.add_column("route", overflow="fold", min_width=20, ratio=1)
+    for column in ("legacy/new", "compared", "mismatches", "drops"):
+        table.add_column(column, overflow="fold", justify="right")
     for process in processes:
         for key, row in sorted(process["routes"].items()):
             requests = row["requests"]
@@ -149,8 +158,7 @@ def _print_processes(processes: list[dict[str, Any]]) -> None:
                 process["process_id"],
                 process.get("seen_at") or "(stopped)",
                 key,
-                str(requests.get("legacy", 0)),
-                str(requests.get("new", 0)),
+                f"{requests.get('legacy', 0)}/{requests.get('new', 0)}",
                 str(row["comparisons"]),
                 str(row["mismatches"]),
                 str(sum(row["drops"].values())),

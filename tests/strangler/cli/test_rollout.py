@@ -15,6 +15,10 @@ from tests.rollout.observed_db import observed_db
 __all__ = ["observed_db"]
 ROUTE = "GET /api/v1/accounts/{account_id}"
 CONFIG = f"""
+[apps]
+legacy = "legacy_flask.wsgi:app"
+new = "fastapi_app.main:app"
+
 [rollout."{ROUTE}"]
 steps = ["shadow:500", "canary:5", "new"]
 hold = "5m"

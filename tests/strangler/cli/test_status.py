@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from rollout.flags.static import StaticProvider
@@ -16,8 +17,9 @@ from tests.router_proxy.rollout_router import running_router
 KEY = "GET /shadowed/{case}"
 
 
-def test_status_shows_mode_requests_and_comparisons(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_status_shows_mode_requests_and_comparisons(monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
     plan = {"routes": {KEY: {"mode": "shadow", "shadow_sample": 100}}}
     provider = StaticProvider(parse_plan(plan))
     with running_router(shadow_apps.legacy, shadow_apps.new, provider) as router:
@@ -32,7 +34,10 @@ def test_status_shows_mode_requests_and_comparisons(monkeypatch):
     row = json.loads(as_json.output)["routes"][0]
     assert (row["route"], row["mode"], row["shadow_sample"]) == (KEY, "shadow", 100)
     assert (row["requests"], row["comparisons"], row["mismatches"]) == ({"legacy": 2}, 2, 1)
-    assert KEY in as_table.output and "shadow" in as_table.output
+    lines = as_table.output.splitlines()
+    row_line = next(line for line in lines if KEY in line)  # the key whole, on one line
+    assert "shadow 100%" in row_line and "2/0" in row_line
+    assert max(len(line) for line in lines) <= int(columns)
 
 
 def test_an_unreachable_router_is_one_clear_line():
