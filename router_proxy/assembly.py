@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -242,4 +243,16 @@ def import_app(target: str) -> Any:
         found = getattr(module, attribute.removesuffix("()"))
     except AttributeError:
         raise ConfigError(f"{target!r}: {module_name} has no attribute {attribute}") from None
-    return found() if call else found
+    return _called(target, found) if call else found
+
+
+def _called(target: str, factory: Any) -> Any:
+    name = target.removesuffix("()")
+    try:
+        return factory()
+    except Exception as exc:  # the factory's own failure, or an app that is no factory
+        # An app object called as if it were a factory: say how to name the app instead.
+        hint = "" if inspect.isfunction(factory) else f"; to serve it as it is: {name!r}"
+        said = (str(exc).splitlines() or [""])[0]
+        raised = f"{type(exc).__name__}: {said}"
+        raise ConfigError(f"{target!r}: calling it raised {raised}{hint}") from exc

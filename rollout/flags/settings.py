@@ -36,10 +36,17 @@ class FlagSettings:
     refresh_interval: int = 1
 
 
+# kill_switch is the static provider's (rollout.plan); the rest are read here.
+FLAGS_KEYS = frozenset({"provider", "bootstrap", "unleash_url", "refresh_interval", "kill_switch"})
+
+
 def flag_settings(
     config: Mapping[str, Any], env: Mapping[str, str], provider: str | None = None
 ) -> FlagSettings:
     table = config.get("flags", {})
+    unknown = set(table) - FLAGS_KEYS
+    if unknown:
+        raise PlanError(f"[flags]: unknown keys {sorted(unknown)}")
     chosen = provider or str(table.get("provider", "embedded"))
     if chosen not in PROVIDERS:
         raise PlanError(f"flags.provider must be one of {', '.join(PROVIDERS)}, not {chosen!r}")

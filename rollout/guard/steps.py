@@ -99,7 +99,11 @@ def parse_rollout(config: Mapping[str, Any]) -> dict[str, RoutePlan]:
 
 
 def guard_interval(config: Mapping[str, Any]) -> float:
-    return parse_duration(config.get("guard", {}).get("interval", "5s"), "guard.interval")
+    table = config.get("guard", {})
+    unknown = set(table) - {"interval"}
+    if unknown:
+        raise PlanError(f"[guard]: unknown keys {sorted(unknown)}")
+    return parse_duration(table.get("interval", "5s"), "guard.interval")
 
 
 def parse_step(text: str) -> Step:

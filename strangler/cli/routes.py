@@ -29,18 +29,22 @@ def read_config(path: Path | None) -> dict[str, Any]:
     """strangler.toml as a dict; no strangler.toml in the project is an empty config."""
     from rollout.errors import PlanError
     from rollout.plan import load_toml
+    from strangler.config_check import ConfigFileError, check_config
 
     path = config_path(path)
     if path is None:
         return {}
     try:
-        return load_toml(path)
-    except PlanError as exc:
-        fail(str(exc))
-    raise AssertionError("unreachable")
+        raw = load_toml(path)
+        check_config(raw)
+    except (PlanError, ConfigFileError) as exc:
+        fail(f"{path.name}: {exc}" if isinstance(exc, ConfigFileError) else str(exc))
+    return raw
 
 
-def route_table(raw: dict[str, Any], reason: str, overrides: dict[str, Any] | None = None) -> Any:
+def route_table(
+    raw: dict[str, Any], reason: str | None = None, overrides: dict[str, Any] | None = None
+) -> Any:
     """The live route table, built from the apps as ``strangler serve`` builds it; one line
     naming what is missing when it cannot be (``reason``: what the table was needed for)."""
     from router_proxy.asgi import load_route_table
@@ -50,7 +54,7 @@ def route_table(raw: dict[str, Any], reason: str, overrides: dict[str, Any] | No
     try:
         return load_route_table(load_settings(raw, os.environ, overrides or {}))
     except ConfigError as exc:
-        fail(f"cannot {reason} against the route table: {exc}")
+        fail(f"cannot {reason} without the route table: {exc}" if reason else str(exc))
 
 
 def live_flags(raw: dict[str, Any]) -> Any:
@@ -85,7 +89,7 @@ def routes(
 
     raw = read_config(config)
     apps = {"legacy_app": legacy_app, "new_app": new_app}
-    table = route_table(raw, "list the routes", apps)
+    table = route_table(raw, overrides=apps)
     snapshot = live_flags(raw)
     try:
         fallback = load_fallback(raw)

@@ -51,6 +51,16 @@ def strangler(folder: Path, database_url: str, *args: str) -> subprocess.Complet
             "not a WSGI or ASGI app",
             id="not-an-app",
         ),
+        pytest.param(
+            ["serve", "--legacy-app", "httpbin:app()", "--port", "1"],
+            "to serve it as it is: 'httpbin:app'",
+            id="an-app-called-as-a-factory",
+        ),
+        pytest.param(
+            ["serve", "--legacy-app", "myapp:app", "--port", "1"],
+            "cannot import myapp",
+            id="no-such-module",
+        ),
     ],
 )
 def test_what_is_missing_is_one_line(tmp_path, database_url, args, said):
