@@ -10,6 +10,9 @@ PostgreSQL and a CI machine with a local one both work with the same two command
   otherwise none, and the Redis-dependent tests skip with a reason.
 - ``SECRET_KEY``: set, else one generated once into ``.strangler/secret_key``.
 
+The embedded PostgreSQL keeps running after the command that started it (the next one
+reuses it); ``strangler db stop`` stops it.
+
 Example:
     python -m strangler.devenv test -- pytest -q
 """
@@ -18,8 +21,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,6 +66,24 @@ def embedded_postgres_url(state_dir: Path = STATE_DIR) -> str:
             str((state_dir / "pgdata").resolve()), cleanup_mode=None
         )
     return str(server.get_uri())
+
+
+def stop_embedded_postgres(pgdata: Path, timeout: float = 30.0) -> bool:
+    """Stop the embedded server of ``pgdata`` (PostgreSQL's fast shutdown, SIGINT, as
+    ``pg_ctl stop -m fast`` sends); False when none was running."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGINT)
+    except (OSError, ValueError, IndexError):
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    raise TimeoutError(f"PostgreSQL (pid {pid}) still running after {timeout:.0f} s")
 
 
 def database_url(purpose: str, env: Mapping[str, str]) -> tuple[str, str]:

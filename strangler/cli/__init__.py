@@ -14,6 +14,7 @@ from strangler.cli import (
     db,
     demo,
     flags,
+    init,
     openapi,
     parity,
     port,
@@ -30,6 +31,7 @@ app.add_typer(flags.app, name="flags")
 app.add_typer(parity.app, name="parity")
 app.add_typer(rollout.app, name="rollout")
 app.command("demo")(demo.demo)
+app.command("init")(init.init)
 app.command("openapi")(openapi.openapi)
 app.command("port")(port.port)
 app.command("routes")(routes.routes)
@@ -38,9 +40,15 @@ app.command("status")(status.status)
 app.command("up")(up.up)
 
 
+# Commands that must not start the embedded PostgreSQL (stopping it, writing a config).
+NO_DATABASE = (["db", "stop"], ["init"])
+
+
 def main() -> None:
-    enter_project(sys.argv[1:])
-    use_demo_environment()
+    argv = sys.argv[1:]
+    enter_project(argv)
+    if not any(argv[: len(command)] == command for command in NO_DATABASE):
+        use_demo_environment()
     app()
 
 

@@ -1,7 +1,9 @@
-"""``strangler db``: migrate the shared schema and seed deterministic data."""
+"""``strangler db``: migrate the schema, seed deterministic data, print the database URL,
+stop the embedded PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -48,3 +50,25 @@ def seed(
         f"seeded {len(data.owners)} owners, {len(data.accounts)} accounts, "
         f"{len(data.payments)} payments; API keys in {out}"
     )
+
+
+@app.command()
+def url() -> None:
+    """Print the database URL every command uses (for psql: psql "$(strangler db url)")."""
+    found = os.environ.get("DATABASE_URL")
+    if not found:
+        fail("no database: DATABASE_URL is unset and no embedded PostgreSQL was started"
+             " here yet (strangler serve starts one under .strangler/)")  # fmt: skip
+    typer.echo(found)
+
+
+@app.command()
+def stop() -> None:
+    """Stop this project's embedded PostgreSQL (it otherwise keeps running for the next
+    command); the data under .strangler/pgdata stays."""
+    from strangler.devenv import STATE_DIR, stop_embedded_postgres
+
+    pgdata = STATE_DIR / "pgdata"
+    if not pgdata.is_dir():
+        fail(f"no embedded PostgreSQL under {STATE_DIR} (DATABASE_URL servers are yours to stop)")
+    typer.echo("stopped" if stop_embedded_postgres(pgdata) else "not running")

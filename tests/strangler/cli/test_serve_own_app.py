@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg2
 import pytest
 
-from strangler.devenv import port_open
+from strangler.devenv import port_open, stop_embedded_postgres
 from tests.router_proxy.httpbin_wire import comparable, send
 from tests.router_proxy.servers import free_port, gunicorn, wait_for_port
 
@@ -37,13 +38,6 @@ def user_folder(tmp_path_factory) -> Iterator[Path]:
     pgdata = folder / ".strangler" / "pgdata"
     if pgdata.is_dir():  # the embedded PostgreSQL outlives `strangler serve` by design
         stop_embedded_postgres(pgdata)
-
-
-def stop_embedded_postgres(pgdata: Path) -> None:
-    from pgserver import _commands  # pgserver's own pg_ctl, run as the user it runs as
-
-    user = {"user": "pgserver"} if os.geteuid() == 0 else {}
-    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, timeout=60, **user)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +152,36 @@ def test_two_serves_started_at_once_in_a_new_folder_both_serve(tmp_path):
             process.wait(timeout=30)
         if (tmp_path / ".strangler" / "pgdata").is_dir():
             stop_embedded_postgres(tmp_path / ".strangler" / "pgdata")
+
+
+@pytest.mark.slow
+def test_db_url_is_the_embedded_database_and_db_stop_stops_it(tmp_path):
+    from strangler.devenv import embedded_postgres_url
+
+    started = embedded_postgres_url(tmp_path / ".strangler")  # as `strangler serve` starts it
+    env = user_env()
+
+    def strangler(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "strangler"), *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    url = strangler("db", "url")
+    assert url.returncode == 0, url.stderr
+    assert url.stdout.strip() == started
+    psycopg2.connect(url.stdout.strip()).close()  # what psql "$(strangler db url)" reaches
+
+    stopped = strangler("db", "stop")
+    again = strangler("db", "stop")
+
+    assert stopped.stdout.strip() == "stopped"
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(started, connect_timeout=2).close()
+    assert again.stdout.strip() == "not running"
+
+
+def test_db_url_without_a_database_is_one_line(tmp_path):
+    result = subprocess.run([str(BIN / "strangler"), "db", "url"], cwd=tmp_path, env=user_env(),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "no database" in result.stderr
