@@ -9,7 +9,8 @@ Where a request goes, in order (one module each):
 
 * ``headers``: framing, limits, hop-by-hop and underscore headers (A1-A5), cleaned once;
 * ``routes``: ``METHOD /path`` to a route key, from Flask's url_map and the FastAPI routes;
-* ``context``, ``owners``: the caller as the flags see it (sticky canary identity);
+* ``identity``, ``context``: the caller as the flags see it, from what ``[identity]`` names
+  (sticky canaries; the router knows no table or session key of any app);
 * ``dispatch``: asks ``rollout.decide`` (the one place a route mode becomes a decision)
   and serves the primary through ``backends/`` (``inprocess``: a2wsgi-style threads and
   ASGI; ``remote``: pooled HTTP to gunicorn and uvicorn);

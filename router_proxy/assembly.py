@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import logging
@@ -36,15 +37,16 @@ from router_proxy.endpoints import OwnEndpoints, RouterView, SubApp
 from router_proxy.errors import ConfigError
 from router_proxy.fallback import FallbackRules
 from router_proxy.fleet import FleetLink
-from router_proxy.lifespan import Part, in_thread, started
+from router_proxy.identity import IdentityResolver
+from router_proxy.lifespan import Part, background, closing, in_thread, started
 from router_proxy.merged_docs import MergedDocs
 from router_proxy.metrics import sample_gauges
 from router_proxy.new_docs import NewAppDocs
 from router_proxy.openapi import legacy_operations
-from router_proxy.owners import OwnerDirectory
 from router_proxy.routes import (
     RouteTable,
     build_route_table,
+    flask_session_signing,
     flask_websocket_specs,
     has_url_map,
     starlette_websocket_specs,
@@ -90,10 +92,13 @@ class Assembly:
         legacy, new = build_backends(settings, apps.legacy, apps.new)
         self.backends: dict[Backend, BackendImpl] = {Backend.LEGACY: legacy, Backend.NEW: new}
         self.stats = RouterStats()
-        self.callers = CallerReader(settings.secret_key, settings.session_cookie)
+        # A Flask session is checked with the legacy app's own secret and cookie name.
+        signing = flask_session_signing(apps.legacy) if apps.legacy is not None else None
+        secret, cookie_name = signing or (settings.secret_key, settings.session_cookie)
+        self.callers = CallerReader(settings.identity, secret, cookie_name)
+        self.resolver = load_resolver(settings.identity.resolver)
         self.fallback = FallbackRules()
         self.shadow_hook: ShadowHook | None = None
-        self.owners: OwnerDirectory | None = None
         self.recorder: CountingSampler | None = None
         self.fleet: FleetLink | None = None
         self.windows: WindowStore | None = None
@@ -103,6 +108,7 @@ class Assembly:
             in_thread(provider.start, provider.stop),  # one fetch or connect, off the loop
             started(legacy.startup, legacy.shutdown),
             started(new.startup, new.shutdown),
+            *resolver_parts(self.resolver),
         ]
 
     def run(self, part: Part) -> None:
@@ -122,7 +128,7 @@ class Assembly:
             callers=self.callers,
             fallback=self.fallback,
             shadow_hook=self.shadow_hook,
-            owners=self.owners,
+            resolver=self.resolver,
             sampler=self.recorder,
             tracer=request_tracer(),
         )
@@ -227,6 +233,32 @@ def _callable(target: str, found: Any) -> Any:
     if not callable(found):
         raise ConfigError(f"{target!r} is not a WSGI or ASGI app (a {type(found).__name__})")
     return found
+
+
+def load_resolver(target: str) -> IdentityResolver | None:
+    """The project's identity resolver (``[identity] resolver``), made once; None if unnamed."""
+    if not target:
+        return None
+    made = import_app(target if target.endswith("()") else target + "()")
+    if not callable(getattr(made, "identify", None)):
+        raise ConfigError(f"identity.resolver {target!r}: made {type(made).__name__}, "
+                          "which has no identify(authorization, cookie)")  # fmt: skip
+    resolver: IdentityResolver = made
+    return resolver
+
+
+def resolver_parts(resolver: IdentityResolver | None) -> list[Part]:
+    """Its background task and its close, when it has them, in the router's lifespan."""
+    if resolver is None:
+        return []
+    parts: list[Part] = []
+    run = getattr(resolver, "run", None)
+    close = getattr(resolver, "close", None)
+    if callable(close):
+        parts.append(closing(lambda: asyncio.to_thread(close)))
+    if callable(run):
+        parts.append(background(run))
+    return parts
 
 
 def import_app(target: str) -> Any:

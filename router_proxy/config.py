@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from router_proxy.errors import ConfigError
+from router_proxy.identity import IdentitySettings, load_identity
 
 ACCESS_LOG_MODES = ("all", "errors", "off")  # router_proxy.logs.AccessLog
 SHADOW_ISOLATIONS = ("process", "loop")
@@ -103,9 +104,10 @@ class Settings:
     record_max_per_second: float = 10.0
     # The router's JSON access line: "all", "errors" (status >= 500) or "off" (router_proxy.logs).
     access_log: str = "all"
+    identity: IdentitySettings = field(default_factory=IdentitySettings)  # [identity]
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "identity"}
 # Settings where 0 means "none of the router's own": no body limit, no bounded pool wait.
 ZERO_MEANS_NONE = frozenset({"max_body_bytes", "pool_wait_seconds"})
 
@@ -127,7 +129,8 @@ def load_settings(
     raw.update(_known("router", toml.get("router", {})))
     raw.update({field_name: env[name] for name, field_name in ENV_NAMES.items() if env.get(name)})
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**{name: _coerce(name, value) for name, value in raw.items()})
+    coerced = {name: _coerce(name, value) for name, value in raw.items()}
+    return Settings(**coerced, identity=load_identity(toml))
 
 
 def _known(section: str, table: Mapping[str, Any]) -> dict[str, Any]:

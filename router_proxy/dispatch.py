@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rollout.decide import decide
 from rollout.flags.base import FlagProvider
@@ -41,8 +41,14 @@ from router_proxy.errors import (
 )
 from router_proxy.fallback import FALLBACK_HEADER, FallbackRules, FellBack, may_fall_back, try_new
 from router_proxy.headers import Inbound, clean_request
+from router_proxy.identity import (
+    IdentityResolver,
+    anonymous_cookie,
+    needs_anonymous_id,
+    needs_identity,
+    resolve,
+)
 from router_proxy.logs import AccessLog, access_log
-from router_proxy.owners import OwnerDirectory, needs_owner
 from router_proxy.paths import canonical, is_canonical
 from router_proxy.routes import RouteTable
 from router_proxy.served import Served, ShadowHook, TrafficSampler
@@ -67,7 +73,7 @@ class Dispatch:
     callers: CallerReader
     fallback: FallbackRules = field(default_factory=FallbackRules)
     shadow_hook: ShadowHook | None = None
-    owners: OwnerDirectory | None = None
+    resolver: IdentityResolver | None = None  # [identity] resolver
     sampler: TrafficSampler | None = None
     tracer: RequestTracer | None = None
 
@@ -93,21 +99,38 @@ class Dispatcher:
         return (other.key if other else None) != (route.key if route else None)
 
     async def decide(self, route: RouteInfo | None, inbound: Inbound) -> Decision:
+        decision, _ = await self.decide_for(route, inbound)
+        return decision
+
+    async def decide_for(
+        self, route: RouteInfo | None, inbound: Inbound
+    ) -> tuple[Decision, bytes | None]:
+        """The decision, and a Set-Cookie value when an anonymous caller got a new id."""
         if route is None:
-            return UNKNOWN_ROUTE
+            return UNKNOWN_ROUTE, None
         parts = self.parts
         snapshot = parts.provider.snapshot()
-        owner = None
-        if parts.owners is not None and inbound.authorization and needs_owner(route, snapshot):
-            owner = await parts.owners.owner_for(inbound.authorization)
+        resolved = None
+        if parts.resolver is not None and needs_identity(route, snapshot):
+            resolved = await resolve(parts.resolver, inbound.authorization, inbound.cookie)
         ctx = parts.callers.context(
             inbound.authorization,
             inbound.cookie,
+            inbound.scope["headers"],
             inbound.client_host,
             random.random() * 100,
-            owner,
+            resolved,
         )
-        return decide(route, ctx, snapshot)
+        minted = None
+        name = parts.callers.identity.anonymous_cookie
+        if name and ctx.user_id is None and needs_anonymous_id(route, snapshot):
+            value, minted = anonymous_cookie(name, inbound.scope["scheme"])
+            # A write needs an identity the caller already holds: a fresh id is not yet
+            # stable (the client may not keep cookies), so it only names the next request.
+            if not route.is_write:
+                anonymous = f"anon:{value}"
+                ctx = replace(ctx, user_id=anonymous, session_id=ctx.session_id or anonymous)
+        return decide(route, ctx, snapshot), minted
 
 
 class _Exchange:
@@ -128,6 +151,7 @@ class _Exchange:
         self.fell_back: FellBack | None = None  # the new side failed; legacy answered
         self.recording = False  # the traffic sampler chose this request
         self.shadowed = False  # a copy goes to the shadow hook once the client has its answer
+        self.set_cookie: bytes | None = None  # a new anonymous caller's id, kept by its browser
 
     async def run(self) -> None:
         tracer = self.parts.tracer
@@ -152,7 +176,7 @@ class _Exchange:
             self.request_id = inbound.request_id.encode()
             if self.router.selects_another_route(self.scope, route):
                 raise AmbiguousPath()
-            decision = await self.router.decide(route, inbound)
+            decision, self.set_cookie = await self.router.decide_for(route, inbound)
             self.recording = parts.sampler is not None and parts.sampler.wants(route)
             await self._serve(inbound, decision, route)
         except (RequestRejected, BackendError) as answer:
@@ -274,6 +298,8 @@ class _Exchange:
                 headers.append((FALLBACK_HEADER, self.fell_back.reason.encode()))
             if not any(name.lower() == b"x-request-id" for name, _ in headers):
                 headers.append((b"x-request-id", self.request_id))
+            if self.set_cookie is not None:
+                headers.append((b"set-cookie", self.set_cookie))
             message = {**message, "headers": headers}
         await self.client_send(message)
 

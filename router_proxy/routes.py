@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +201,17 @@ def flask_view(app: Any, endpoint: str) -> Any:
     """The view function behind ``endpoint`` of a Flask app (under its wrappers), or None."""
     views = getattr(_layer_with(app, "view_functions", depth=3), "view_functions", {})
     return views.get(endpoint)
+
+
+def flask_session_signing(app: Any) -> tuple[str | bytes, str] | None:
+    """(SECRET_KEY, session cookie name) of a Flask app (under its wrappers), None if it
+    has no secret: what a Flask session cookie of that app is signed with."""
+    config = getattr(_layer_with(app, "config", depth=3), "config", None)
+    if not isinstance(config, Mapping) or not config.get("SECRET_KEY"):
+        return None
+    secret = config["SECRET_KEY"]
+    name = str(config.get("SESSION_COOKIE_NAME") or "session")
+    return (secret if isinstance(secret, bytes) else str(secret)), name
 
 
 def _layer_with(app: Any, attribute: str, depth: int) -> Any:

@@ -15,14 +15,12 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rollout.evidence.compare import CompareRules
 from rollout.evidence.ledger import ParityLedger
-from router_proxy.lifespan import background, closing, started
-from router_proxy.owners import OwnerDirectory
+from router_proxy.lifespan import closing, started
 from router_proxy.shadow import ShadowLimits, ShadowRunner
 from router_proxy.shadow_process import ShadowProcess
 
@@ -39,11 +37,6 @@ def attach_rollout(
     stops routing as its owner within it."""
     runner = _shadow(assembly, rules)
     assembly.shadow_hook = runner
-    url = assembly.settings.database_url
-    if url:
-        owners = assembly.owners = OwnerDirectory(url)
-        assembly.run(closing(lambda: asyncio.to_thread(owners.close)))
-        assembly.run(background(lambda: owners.watch_revocations(refresh_interval)))
     return runner
 
 

@@ -25,6 +25,7 @@ TABLES = (
     "fallback",
     "flags",
     "guard",
+    "identity",
     "record_sample",
     "rollout",
     "router",

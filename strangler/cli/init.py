@@ -169,6 +169,11 @@ mode = "inprocess"                   # or "remote": gunicorn and uvicorn serve, 
 # new_url = "http://127.0.0.1:8002"     # remote mode: where uvicorn serves the ASGI app
 # max_body_bytes = 0                 # 413 past this many bytes (0: no limit)
 
+# Who a caller is, for sticky canaries (README "Sticky canaries"); anonymous browsers
+# get the router's own cookie. For example, flask-login's session key:
+# [identity]
+# session_key = "_user_id"
+
 [flags]
 provider = "embedded"                # flags in PostgreSQL (DATABASE_URL, else an embedded
                                      # one under .strangler/); or "unleash" or "static"

@@ -23,6 +23,10 @@ from tests.router_proxy.rollout_router import RunningRouter, running_router
 ACCOUNT = "GET /api/v1/accounts/{account_id}"
 CREATE = "POST /api/v1/accounts"
 USED_ROUTES = (ACCOUNT, CREATE)
+# The payments project's [identity], as its strangler.toml names it.
+PAYMENTS_IDENTITY = {
+    "identity": {"resolver": "legacy_flask.identity:api_key_owners", "session_key": "owner"}
+}
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +72,9 @@ def payments_router(
         def start(source: FlagSource, **overrides: Any) -> RunningRouter:
             new_app = create_new(port_settings(request.node.nodeid, REDIS_URL=""))
             options = {"database_url": flag_db.url, "shadow_timeout": 5.0, **overrides}
-            running = running_router(create_legacy(), new_app, source.provider(), **options)
+            running = running_router(
+                create_legacy(), new_app, source.provider(), raw=PAYMENTS_IDENTITY, **options
+            )
             return stack.enter_context(running)
 
         yield start

@@ -23,6 +23,7 @@ from rollout.types import CallerContext
 from router_proxy import load_settings
 from router_proxy.asgi import assemble
 from router_proxy.context import CallerReader
+from router_proxy.identity import IdentitySettings
 from strangler.deploy.commands import LEGACY_ENTRY, LOOPBACK, process_specs
 from strangler.deploy.settings import load_up_settings
 from strangler.deploy.supervisor import Supervisor
@@ -37,8 +38,8 @@ PLAN = {"routes": {"GET /client": {"mode": "new"}}}
 class RecordingCallerReader(CallerReader):
     """The router's own reader, keeping each context it hands to the flag decision."""
 
-    def __init__(self, secret_key: str) -> None:
-        super().__init__(secret_key)
+    def __init__(self, identity: IdentitySettings, secret_key: str) -> None:
+        super().__init__(identity, secret_key)
         self.seen: list[CallerContext] = []
 
     def context(self, *args, **kwargs) -> CallerContext:
@@ -86,7 +87,7 @@ def remote_router(
         },
     )
     assembly = assemble(settings, StaticProvider(parse_plan(PLAN)))
-    reader = assembly.callers = RecordingCallerReader(settings.secret_key)
+    reader = assembly.callers = RecordingCallerReader(settings.identity, settings.secret_key)
     router = assembly.build()
     with uvicorn_thread(router) as server:
         yield server.port, reader

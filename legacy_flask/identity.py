@@ -1,5 +1,10 @@
-"""API key -> owner, for sticky canaries: the same owner lands on the same side whether it
-calls with any of its API keys or with a browser session, in every router process.
+"""The payments project's caller identity for Strangler's sticky canaries: API key ->
+owner, so the same owner lands on the same side whether it calls with any of its API keys
+or with a browser session (``[identity] session_key = "owner"``), in every router process.
+
+Named in the project's strangler.toml (``[identity] resolver =
+"legacy_flask.identity:api_key_owners"``): the router calls ``identify`` for the routes
+whose canary needs an identity, ``run`` in the background and ``close`` at shutdown.
 
 The router holds only ``sha256(key)`` (what the shared ``api_keys`` table stores, never
 the key), in an LRU cache. A miss is one indexed lookup on the apps' database, run in a
@@ -23,21 +28,20 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import psycopg2
 import psycopg2.extensions
-import structlog
 
-from rollout.pg import Lease
-from rollout.types import Mode, RouteInfo, Snapshot, Stickiness
-
-log = structlog.get_logger("router_proxy.owners")
+log = logging.getLogger(__name__)
 
 _LOOKUP = "SELECT owner FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
 _REVOKED_SINCE = "SELECT key_hash, revoked_at FROM api_keys WHERE revoked_at > %s"
@@ -45,7 +49,7 @@ _UNKNOWN = ""  # cached answer for a key that has no (live) row
 # revoked_at is its transaction's start time, which can precede the commit by a while:
 # each question reaches back this far, so a late commit is still seen.
 REVOCATION_OVERLAP = timedelta(seconds=60)
-IDENTITY_STICKINESS = frozenset({Stickiness.DEFAULT, Stickiness.USER_ID})
+REVOCATION_INTERVAL = 1.0  # seconds: a revoked key stops routing as its owner this soon
 
 
 def bearer_token(authorization: bytes) -> bytes | None:
@@ -64,7 +68,7 @@ class OwnerDirectory:
         unknown_ttl: float = 5.0,
         retry_after: float = 5.0,
     ) -> None:
-        self._db = Lease(database_url)
+        self._db = _Connection(database_url)
         self._size = size
         self._ttl = ttl
         self._unknown_ttl = unknown_ttl
@@ -79,6 +83,13 @@ class OwnerDirectory:
     @property
     def cached(self) -> int:
         return len(self._cache)
+
+    async def identify(self, authorization: bytes, cookie: bytes) -> str | None:
+        """The API key's owner; None for no key, an unknown one, or no database."""
+        return await self.owner_for(authorization)
+
+    async def run(self) -> None:
+        await self.watch_revocations(REVOCATION_INTERVAL)
 
     async def owner_for(self, authorization: bytes) -> str | None:
         token = bearer_token(authorization)
@@ -122,7 +133,7 @@ class OwnerDirectory:
                     rows = cur.fetchall()
             except psycopg2.Error as exc:
                 self._paused_until = time.monotonic() + self._retry_after
-                log.warning("revocation_check_failed", error=type(exc).__name__)
+                log.warning("revocation check failed: %s", type(exc).__name__)
                 return []
         if rows:
             self._revoked_seen = max(self._revoked_seen, *(row[1] for row in rows))
@@ -148,13 +159,36 @@ class OwnerDirectory:
                 return str(row[0]) if row else _UNKNOWN
             except psycopg2.Error as exc:
                 self._paused_until = time.monotonic() + self._retry_after
-                log.warning("owner_lookup_failed", error=type(exc).__name__)
+                log.warning("owner lookup failed: %s", type(exc).__name__)
                 return None
 
 
-def needs_owner(route: RouteInfo, snapshot: Snapshot) -> bool:
-    """Only a canary split on a route both apps serve looks at who the caller is."""
-    if snapshot.kill_switch or not (route.in_legacy and route.in_new):
-        return False
-    flag = snapshot.flag_for(route.key)
-    return flag.mode is Mode.CANARY and flag.stickiness in IDENTITY_STICKINESS
+def api_key_owners() -> OwnerDirectory:
+    """The resolver factory strangler.toml names: owners from DATABASE_URL's api_keys."""
+    return OwnerDirectory(os.environ.get("DATABASE_URL", ""))
+
+
+class _Connection:
+    """One connection, opened on first use and again after an error."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg2.extensions.connection | None = None
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[psycopg2.extensions.cursor]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(self.url, connect_timeout=2)
+            self._conn.autocommit = True
+        try:
+            with self._conn.cursor() as cur:
+                yield cur
+        except psycopg2.Error:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                conn.close()

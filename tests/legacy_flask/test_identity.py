@@ -1,13 +1,14 @@
-"""API key -> owner lookups: cached, never the key itself, degraded not broken on outage."""
+"""The payments project's identity resolver (API key -> owner): cached, never the key
+itself, degraded not broken on outage; the router runs it when strangler.toml names it."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 
+from legacy_flask.identity import OwnerDirectory
 from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from router_proxy.owners import OwnerDirectory
 from tests.fixtures.rollout import wait_until
 from tests.router_proxy.apps.shadow_apps import legacy as legacy_app
 from tests.router_proxy.apps.shadow_apps import new as new_app
@@ -103,9 +104,10 @@ def test_one_check_asks_once_whatever_the_cache_holds(db, make_owner, database_u
 
 
 def test_a_router_watches_revocations_from_its_start(db, database_url):
+    named = {"identity": {"resolver": "legacy_flask.identity:api_key_owners"}}
     with running_router(
-        legacy_app, new_app, StaticProvider(parse_plan({})), database_url=database_url
+        legacy_app, new_app, StaticProvider(parse_plan({})), raw=named, database_url=database_url
     ) as router:
-        owners = router.app.dispatcher.parts.owners
-        assert owners is not None
+        owners = router.app.dispatcher.parts.resolver
+        assert isinstance(owners, OwnerDirectory)
         wait_until(lambda: owners.revocation_checks >= 1, timeout=10)
