@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -35,6 +36,21 @@ def bad_request_bytes(now: float) -> bytes:
         b"connection: close",
     ]
     return b"\r\n".join(head) + b"\r\n\r\n" + BAD_REQUEST
+
+
+def router_uvicorn_options() -> dict[str, Any]:
+    """What every uvicorn the router runs under shares, wherever it is started from
+    (``strangler serve``, ``strangler up``, the Kubernetes manifest)."""
+    return {
+        "lifespan": "on",
+        # A request uvicorn cannot parse gets the router's JSON 400, not its text/plain one.
+        "http": JsonErrorsHttp,
+        # The router resolves X-Forwarded-For itself, from trusted proxies only.
+        "proxy_headers": False,
+        # One Date and one Server per answer: router_proxy.server_headers adds them.
+        "server_header": False,
+        "date_header": False,
+    }
 
 
 class JsonErrorsHttp(HttpToolsProtocol):

@@ -47,19 +47,12 @@ class Listener:
 def run_uvicorn(app: ASGIApp, listener: Listener) -> None:
     import uvicorn
 
-    from router_proxy.server_errors import JsonErrorsHttp
+    from router_proxy.server_errors import router_uvicorn_options
 
-    # proxy_headers off: the router resolves X-Forwarded-For itself, from trusted proxies only.
     options: dict[str, Any] = {
+        **router_uvicorn_options(),
         "host": listener.host,
         "port": listener.port,
-        "lifespan": "on",
-        "proxy_headers": False,
-        # One Date and one Server per answer: router_proxy.server_headers adds them.
-        "server_header": False,
-        "date_header": False,
-        # A request uvicorn cannot parse gets the router's JSON 400, not its text/plain one.
-        "http": JsonErrorsHttp,
         "log_level": "info",
         "ssl_certfile": listener.certfile,
         "ssl_keyfile": listener.keyfile,

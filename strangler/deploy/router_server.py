@@ -34,22 +34,18 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     import uvicorn
 
-    from router_proxy.server_errors import JsonErrorsHttp
+    from router_proxy.server_errors import router_uvicorn_options
 
     args = parse(argv)
     uvicorn.run(
         FACTORY,
+        **router_uvicorn_options(),
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
         log_level=args.log_level,
-        lifespan="on",
-        http=JsonErrorsHttp,
-        proxy_headers=False,
-        server_header=False,
-        date_header=False,
         # the router writes its own access event (router_proxy.logs), shaped and redacted
         access_log=False,
     )
