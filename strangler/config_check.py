@@ -21,7 +21,9 @@ from typing import Any
 
 TABLES = (
     "apps",
+    "compare",
     "compression",
+    "dashboard",
     "fallback",
     "flags",
     "guard",
@@ -61,6 +63,8 @@ def check_config(raw: Mapping[str, Any]) -> None:
 
 
 def _readers() -> tuple[Callable[[Mapping[str, Any]], object], ...]:
+    from rollout.dashboard.settings import dashboard_settings
+    from rollout.evidence.compare import load_rules
     from rollout.flags.settings import flag_settings
     from rollout.guard.steps import guard_interval, parse_rollout
     from rollout.plan import parse_plan
@@ -80,4 +84,6 @@ def _readers() -> tuple[Callable[[Mapping[str, Any]], object], ...]:
         load_record_sample,
         load_compression,
         lambda raw: load_up_settings(raw, {}),
+        load_rules,
+        lambda raw: dashboard_settings(raw, {}),
     )

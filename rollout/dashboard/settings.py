@@ -48,6 +48,9 @@ class DashboardSettings:
 def dashboard_settings(config: Mapping[str, Any], env: Mapping[str, str]) -> DashboardSettings:
     """Raises PlanError on a token that is too short or a malformed table."""
     table = config.get("dashboard", {})
+    unknown = set(table) - {"minutes", "session_hours", "users"}
+    if unknown:
+        raise PlanError(f"[dashboard]: unknown keys {sorted(unknown)}")
     token = env.get(TOKEN_ENV, "")
     if token and len(token) < MIN_TOKEN_LENGTH:
         raise PlanError(f"{TOKEN_ENV} must be at least {MIN_TOKEN_LENGTH} characters")

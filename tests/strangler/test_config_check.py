@@ -33,6 +33,11 @@ REPO_CONFIG = Path(__file__).resolve().parents[2] / "strangler.toml"
         pytest.param("[routes.\"GET /x\"]\nmod = 'new'\n", "unknown keys ['mod']",
                      id="routes-key"),
         pytest.param("apps = 'myapp:app'\n", "apps: a table", id="a-value-for-a-table"),
+        pytest.param("[dashboard]\nminute = 5\n", "[dashboard]: unknown keys", id="dashboard-key"),
+        pytest.param("[compare.\"GET /x\"]\nignor = []\n", "unknown keys ['ignor']",
+                     id="compare-key"),
+        pytest.param("[identity]\nsesion_key = 'x'\n", "[identity]: unknown keys",
+                     id="identity-key"),
     ],
 )  # fmt: skip
 def test_a_misspelt_table_or_key_is_one_line(tmp_path, monkeypatch, toml, said):
@@ -53,5 +58,17 @@ def test_the_repositorys_own_strangler_toml_passes():
 
 
 def test_every_table_is_known_by_name():
-    with pytest.raises(ConfigFileError, match=r"tables: apps, compression"):
+    with pytest.raises(ConfigFileError, match=r"tables: apps, compare, compression, dashboard"):
         check_config({"identity_": {}})
+
+
+def test_every_documented_table_is_accepted():
+    check_config(
+        {
+            "dashboard": {"minutes": 5, "session_hours": 1, "users": {"alice": "scrypt:x"}},
+            "compare": {"GET /x": {"ignore": ["$.at"], "tolerance": 0.01}},
+            "identity": {"session_key": "_user_id", "anonymous_cookie": ""},
+            "guard": {"interval": "5s"},
+            "flags": {"provider": "embedded", "refresh_interval": 2},
+        }
+    )
