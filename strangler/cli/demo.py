@@ -5,8 +5,6 @@ new app, flags in the embedded store, the dashboard at ``/_strangler/``) on :800
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from pathlib import Path
 
 import typer
@@ -18,7 +16,6 @@ from strangler.cli.servers import Listener
 
 SEED_FILE = Path(".strangler/seed.json")
 
-TOKEN_FILE = Path(".strangler/dashboard_token")
 
 
 def demo(
@@ -35,14 +32,6 @@ def demo(
         f"  curl -H 'Authorization: Bearer {owner['api_key']}' "
         f"http://{host}:{port}/api/v1/accounts\n"
     )
-    token = dashboard_token()
-    os.environ["STRANGLER_DASHBOARD_TOKEN"] = token
-    typer.secho("Dashboard:", bold=True)
-    typer.echo(f"  http://{host}:{port}/_strangler/")
-    typer.echo(f"  log in with any user name and the password {token}")
-    typer.echo(
-        f"  (or: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/_strangler/)\n"
-    )
     from strangler.deploy.commands import DEFAULT_LEGACY_APP, DEFAULT_NEW_APP
 
     # The reference migration: the only place the payments apps are the default.
@@ -50,14 +39,3 @@ def demo(
     reference = {"legacy": DEFAULT_LEGACY_APP, "new": DEFAULT_NEW_APP}
     raw["apps"] = {**reference, **raw.get("apps", {})}
     run_router(raw, {}, Listener(host, port))
-
-
-def dashboard_token() -> str:
-    """STRANGLER_DASHBOARD_TOKEN, else one generated once into .strangler/dashboard_token."""
-    if os.environ.get("STRANGLER_DASHBOARD_TOKEN"):
-        return os.environ["STRANGLER_DASHBOARD_TOKEN"]
-    if not TOKEN_FILE.exists():
-        TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
-        TOKEN_FILE.write_text(secrets.token_urlsafe(24))
-        TOKEN_FILE.chmod(0o600)
-    return TOKEN_FILE.read_text().strip()

@@ -93,9 +93,12 @@ def run_router(
     from router_proxy.asgi import build_router
     from router_proxy.errors import ConfigError
     from router_proxy.serving import entrypoint
+    from strangler.cli.dashboard_login import ensure_login, login_lines
     from strangler.cli.servers import run_granian, run_uvicorn
+    from strangler.devenv import STATE_DIR
 
     use_a_database()
+    token = ensure_login(raw, STATE_DIR)
     try:
         router = build_router(raw, os.environ, overrides, flags)
         app = entrypoint(router, raw)
@@ -108,6 +111,8 @@ def run_router(
         f"router ({router.settings.mode}, flags: {flag_source}, {protocols}) on {listener.url}",
         err=True,
     )
+    for line in login_lines(listener.url, raw, token):
+        typer.echo(line, err=True)
     if listener.in_worker_processes:
         _prepare_workers(raw, overrides, flags, listener.workers)
     if listener.http2:

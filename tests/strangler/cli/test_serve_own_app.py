@@ -23,7 +23,8 @@ from tests.router_proxy.servers import free_port, gunicorn, wait_for_port
 BIN = Path(sys.executable).parent
 HTTPBIN = "httpbin:app"
 # What a user's shell has: none of the variables `make test` sets for the suite.
-UNSET = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRANGLER_CONFIG", "STRANGLER_NEW_APP")
+UNSET = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "STRANGLER_CONFIG", "STRANGLER_NEW_APP",
+         "STRANGLER_DASHBOARD_TOKEN")  # fmt: skip
 
 
 def user_env(**extra: str) -> dict[str, str]:
@@ -88,6 +89,19 @@ def test_flags_live_in_the_embedded_database_and_it_says_so(served, user_folder)
     log = (user_folder / "serve.log").read_text()
     said = [line for line in log.splitlines() if "embedded PostgreSQL" in line]
     assert len(said) == 1 and "no DATABASE_URL" in said[0]
+
+
+def test_serve_says_where_the_dashboard_is_and_how_to_log_in(served, user_folder):
+    token = (user_folder / ".strangler" / "dashboard_token").read_text().strip()
+    log = (user_folder / "serve.log").read_text()
+    dashboard = f"http://127.0.0.1:{served}/_strangler/"
+
+    assert f"dashboard: {dashboard}" in log
+    assert f"log in with any name and the password {token}" in log
+    let_in = httpx.get(dashboard, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    kept_out = httpx.get(dashboard, timeout=10, follow_redirects=False)
+    assert let_in.status_code == 200
+    assert kept_out.status_code in (302, 303, 401)
 
 
 def test_routes_says_every_route_is_legacy(user_folder):
