@@ -79,6 +79,7 @@ async def set_flag(request: Request) -> Response:
             form.get("mode", ""),
             form.get("percent"),
             _reason(form),
+            form.get("shadow_sample"),
         ),
     )
 

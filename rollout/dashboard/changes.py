@@ -34,7 +34,13 @@ class FlagChanges:
         self._known_routes = known_routes
 
     def set_route(
-        self, actor: Actor, route_key: str, mode: str, percent: str | None, reason: str = ""
+        self,
+        actor: Actor,
+        route_key: str,
+        mode: str,
+        percent: str | None,
+        reason: str = "",
+        shadow_sample: str | None = None,
     ) -> RouteFlag:
         """Raises ChangeRejected, ProviderError or AuditError; returns the new flag."""
         if route_key not in self._known_routes():
@@ -42,7 +48,15 @@ class FlagChanges:
         new_mode = _mode(mode)
         writer = self._audited(actor)
         before = writer.read_state().flag_for(route_key)
-        after = replace(before, mode=new_mode, percent=_percent(percent, before.percent))
+        sample = _percent(shadow_sample, before.shadow_sample)
+        if new_mode is Mode.SHADOW and sample == 0:
+            sample = FULL_SHADOW  # a shadow at 0% compares nothing: choosing it means comparing
+        after = replace(
+            before,
+            mode=new_mode,
+            percent=_percent(percent, before.percent),
+            shadow_sample=sample,
+        )
         writer.set_flag(route_key, after, actor=actor.name, reason=reason or None)
         return after
 
@@ -52,6 +66,9 @@ class FlagChanges:
 
     def _audited(self, actor: Actor) -> AuditedWriter:
         return AuditedWriter(self.writer, self.audit, source=actor.source)
+
+
+FULL_SHADOW = 100
 
 
 def _mode(value: str) -> Mode:

@@ -29,12 +29,13 @@ _EPOCH = datetime.fromtimestamp(0, UTC)
 class OverviewRow:
     key: str
     flag_name: str
-    mode: str
+    mode: str  # what applies now: "legacy (kill switch)" while the switch is on
     percent: int
     shadow_sample: int
     legacy: WindowStats
     new: WindowStats
     coverage: CoverageCell | None
+    stored_mode: str = "legacy"  # the flag's own mode, which the kill switch leaves alone
 
     @property
     def comparisons(self) -> int:
@@ -78,6 +79,7 @@ def _row(
         legacy=summed.get("legacy") or WindowStats(key, "legacy", _EPOCH),
         new=summed.get("new") or WindowStats(key, "new", _EPOCH),
         coverage=cell,
+        stored_mode=flag.mode.value,
     )
 
 
