@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 STATE_DIR = Path(os.environ.get("STRANGLER_STATE_DIR", ".strangler"))
@@ -105,13 +105,17 @@ def redis_url(purpose: str, env: Mapping[str, str]) -> str | None:
 def secret_key(env: Mapping[str, str], state_dir: Path = STATE_DIR) -> str:
     if env.get("SECRET_KEY"):
         return env["SECRET_KEY"]
-    path = state_dir / "secret_key"
+    return generated_once(state_dir / "secret_key", lambda: secrets.token_hex(32))
+
+
+def generated_once(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept at ``path``, made by ``make`` the first time (mode 0600)."""
     if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under another name, then linked: two processes starting at once
-        # agree on one key, and neither ever reads a half-written file.
-        draft = state_dir / f".secret_key.{os.getpid()}"
-        draft.write_text(secrets.token_hex(32))
+        # agree on one value, and neither ever reads a half-written file.
+        draft = path.parent / f".{path.name}.{os.getpid()}"
+        draft.write_text(make())
         draft.chmod(0o600)
         try:
             os.link(draft, path)

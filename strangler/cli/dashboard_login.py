@@ -24,19 +24,9 @@ def dashboard_token(state_dir: Path) -> str:
     """STRANGLER_DASHBOARD_TOKEN, else the one made once into ``state_dir``."""
     if os.environ.get(TOKEN_ENV):
         return os.environ[TOKEN_ENV]
-    path = state_dir / TOKEN_FILE_NAME
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        draft = state_dir / f".{TOKEN_FILE_NAME}.{os.getpid()}"
-        draft.write_text(secrets.token_urlsafe(24))
-        draft.chmod(0o600)
-        try:  # two starts at once agree on one token
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
+    from strangler.devenv import generated_once
+
+    return generated_once(state_dir / TOKEN_FILE_NAME, lambda: secrets.token_urlsafe(24))
 
 
 def ensure_login(raw: Mapping[str, Any], state_dir: Path) -> str:
