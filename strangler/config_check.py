@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 TABLES = (
@@ -28,6 +29,7 @@ TABLES = (
     "flags",
     "guard",
     "identity",
+    "parity",
     "record_sample",
     "rollout",
     "router",
@@ -51,6 +53,7 @@ def check_config(raw: Mapping[str, Any]) -> None:
             )
         if not isinstance(value, Mapping):
             raise ConfigFileError(f"{name}: a table ([{name}]), not a single value")
+    from parity_tests.errors import ParityError
     from rollout.errors import RolloutError
     from router_proxy.errors import RouterError
     from strangler.deploy import DeployError
@@ -58,11 +61,12 @@ def check_config(raw: Mapping[str, Any]) -> None:
     for read in _readers():
         try:
             read(raw)
-        except (RolloutError, RouterError, DeployError, ValueError) as exc:
+        except (RolloutError, RouterError, DeployError, ParityError, ValueError) as exc:
             raise ConfigFileError(str(exc)) from None
 
 
 def _readers() -> tuple[Callable[[Mapping[str, Any]], object], ...]:
+    from parity_tests.project import load_parity
     from rollout.dashboard.settings import dashboard_settings
     from rollout.evidence.compare import load_rules
     from rollout.flags.settings import flag_settings
@@ -86,4 +90,5 @@ def _readers() -> tuple[Callable[[Mapping[str, Any]], object], ...]:
         lambda raw: load_up_settings(raw, {}),
         load_rules,
         lambda raw: dashboard_settings(raw, {}),
+        lambda raw: load_parity(raw, Path()),
     )

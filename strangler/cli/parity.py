@@ -8,19 +8,33 @@ strangler parity coverage
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from strangler.cli._common import fail, require_database_url
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-CASES_OPTION = typer.Option(None, "--cases", help="directory of case files (default: reference)")
+CASES_OPTION = typer.Option(None, "--cases", help="directory of case files ([parity] cases)")
+
+
+def _parity() -> Any:
+    """The project's ``[parity]`` (strangler.toml found from the working directory up)."""
+    from parity_tests.errors import ParityError
+    from parity_tests.project import load_parity
+    from strangler.cli.routes import config_path, read_config
+
+    found = config_path(None)
+    try:
+        return load_parity(read_config(None), found.parent if found else Path.cwd())
+    except ParityError as exc:
+        fail(str(exc))
 
 
 @app.command("run")
 def run(
     cases: Path | None = CASES_OPTION,
-    pair: str = typer.Option("parity_tests.pair:reference_pair", help="module:function"),
+    pair: str | None = typer.Option(None, help="module:function -> AppPair ([parity] pair)"),
     report: Path | None = typer.Option(None, help="write an HTML report here"),
     legacy_url: str | None = typer.Option(None, help="remote legacy (reads only)"),
     new_url: str | None = typer.Option(None, help="remote new (reads only)"),
@@ -30,22 +44,23 @@ def run(
     from rich.console import Console
     from rich.progress import Progress
 
-    from parity_tests.cases import CASES_DIR, load_cases
+    from parity_tests.cases import load_cases
     from parity_tests.errors import ParityError
     from parity_tests.harness import RunOptions
     from parity_tests.pair import AppPair, RemotePair, load_pair
     from parity_tests.report import write_html
     from parity_tests.runner import run_cases
 
-    directory = cases or CASES_DIR
+    settings = _parity()
     try:
+        directory = settings.cases_dir(cases)
         loaded = load_cases(directory)
         target: AppPair | RemotePair
         if legacy_url and new_url:
             target = RemotePair(legacy_url, new_url)
         else:
             require_database_url()
-            target = load_pair(pair)
+            target = load_pair(settings.pair_spec(pair))
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("parity", total=len(loaded))
             results = run_cases(
@@ -97,12 +112,12 @@ def export(
     out: Path | None = typer.Option(None, help="where to write the case (default: cases dir)"),
 ) -> None:
     """Turn a mismatch stored by the shadow comparator into a case file."""
-    from parity_tests.cases import CASES_DIR
     from parity_tests.errors import ParityError
     from parity_tests.export import export_case
 
     try:
-        path = export_case(require_database_url(), from_ledger, out or CASES_DIR, auth)
+        folder = out or _parity().cases_dir(None)
+        path = export_case(require_database_url(), from_ledger, folder, auth)
     except ParityError as exc:
         fail(str(exc))
         return
@@ -110,22 +125,31 @@ def export(
 
 
 @app.command("coverage")
-def coverage_command(cases: Path | None = CASES_OPTION) -> None:
+def coverage_command(
+    cases: Path | None = CASES_OPTION,
+    pair: str | None = typer.Option(None, help="module:function -> AppPair ([parity] pair)"),
+) -> None:
     """Every legacy route: ported, read/write, parity cases, last result, current mode."""
     from rich.console import Console
     from rich.table import Table
 
-    from parity_tests.cases import CASES_DIR, load_cases
+    from parity_tests.cases import load_cases
     from parity_tests.coverage import coverage
-    from parity_tests.pair import reference_pair
+    from parity_tests.errors import ParityError
+    from parity_tests.pair import load_pair
     from parity_tests.results import load
     from parity_tests.runner import LAST_RUN
 
-    require_database_url()
-    pair = reference_pair()
-    rows = coverage(
-        pair.legacy_app, pair.pool_root, load_cases(cases or CASES_DIR), load(LAST_RUN), _modes()
-    )
+    settings = _parity()
+    try:
+        directory = settings.cases_dir(cases)
+        spec = settings.pair_spec(pair)
+        require_database_url()
+        apps = load_pair(spec)
+        loaded = load_cases(directory)
+    except ParityError as exc:
+        fail(str(exc))
+    rows = coverage(apps.legacy_app, apps.pool_root, loaded, load(LAST_RUN), _modes())
     table = Table(title="migration coverage")
     for column in ("route", "ported", "kind", "cases", "last result", "mode"):
         table.add_column(column)
