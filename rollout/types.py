@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -50,6 +50,19 @@ class RouteFlag:
 
 
 DEFAULT_FLAG = RouteFlag()
+FULL_SHADOW = 100
+
+
+def comparing(flag: RouteFlag) -> RouteFlag:
+    """A shadow left at a 0% sample compares nothing: choosing shadow means comparing every
+    request, unless a sample is set (the CLI and the dashboard both apply this).
+
+    >>> comparing(RouteFlag(Mode.SHADOW)).shadow_sample
+    100
+    """
+    if flag.mode is Mode.SHADOW and flag.shadow_sample == 0:
+        return replace(flag, shadow_sample=FULL_SHADOW)
+    return flag
 
 
 @dataclass(frozen=True, slots=True)

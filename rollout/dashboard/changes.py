@@ -16,7 +16,7 @@ from rollout.dashboard.errors import ChangeRejected
 from rollout.flags.audit import AuditLog
 from rollout.flags.audited import AuditedWriter
 from rollout.flags.base import FlagWriter
-from rollout.types import Mode, RouteFlag
+from rollout.types import Mode, RouteFlag, comparing
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +48,13 @@ class FlagChanges:
         new_mode = _mode(mode)
         writer = self._audited(actor)
         before = writer.read_state().flag_for(route_key)
-        sample = _percent(shadow_sample, before.shadow_sample)
-        if new_mode is Mode.SHADOW and sample == 0:
-            sample = FULL_SHADOW  # a shadow at 0% compares nothing: choosing it means comparing
-        after = replace(
-            before,
-            mode=new_mode,
-            percent=_percent(percent, before.percent),
-            shadow_sample=sample,
+        after = comparing(
+            replace(
+                before,
+                mode=new_mode,
+                percent=_percent(percent, before.percent),
+                shadow_sample=_percent(shadow_sample, before.shadow_sample),
+            )
         )
         writer.set_flag(route_key, after, actor=actor.name, reason=reason or None)
         return after
@@ -66,9 +65,6 @@ class FlagChanges:
 
     def _audited(self, actor: Actor) -> AuditedWriter:
         return AuditedWriter(self.writer, self.audit, source=actor.source)
-
-
-FULL_SHADOW = 100
 
 
 def _mode(value: str) -> Mode:

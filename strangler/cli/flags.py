@@ -33,9 +33,6 @@ class ModeChoice(StrEnum):
     new = "new"
 
 
-FULL_SHADOW = 100
-
-
 class Switch(StrEnum):
     on = "on"
     off = "off"
@@ -54,10 +51,11 @@ def set_flag(
 ) -> None:
     """Set a route's mode, canary percent and shadow sample (unset options keep their value)."""
     from rollout.errors import RolloutError
-    from rollout.types import Mode, Stickiness
+    from rollout.types import Mode, Stickiness, comparing
 
-    key = _route_key(route, config, force)
-    writer = _writer(provider, config)
+    raw = read_config(config)
+    key = _route_key(route, raw, force)
+    writer = _writer(provider, raw)
     try:
         current = writer.read_state().flag_for(key)
         changes: dict[str, Any] = {}
@@ -67,12 +65,11 @@ def set_flag(
             changes["percent"] = percent
         if shadow_sample is not None:
             changes["shadow_sample"] = shadow_sample
-        elif mode is ModeChoice.shadow and current.shadow_sample == 0:
-            # A shadow at 0% compares nothing: asking for shadow means comparing.
-            changes["shadow_sample"] = FULL_SHADOW
         if stickiness is not None:
             changes["stickiness"] = Stickiness(stickiness)
         flag = replace(current, **changes)
+        if mode is ModeChoice.shadow and shadow_sample is None:
+            flag = comparing(flag)
         writer.set_flag(key, flag, actor=_actor())
     except (RolloutError, ValueError) as exc:
         fail(str(exc))
@@ -93,7 +90,7 @@ def delete_flag(
         key = normalised(route)
     except UnknownRouteKey as exc:
         fail(str(exc))
-    writer = _writer(provider, config)
+    writer = _writer(provider, read_config(config))
     try:
         if key not in writer.read_state().routes:
             fail(f"no flag stored for {key!r} (`strangler flags list` shows them)")
@@ -124,7 +121,7 @@ def describe(flag: Any) -> str:
     return "legacy: every request to legacy"
 
 
-def _route_key(route: str, config: Path | None, force: bool) -> str:
+def _route_key(route: str, raw: dict[str, Any], force: bool) -> str:
     """The key as the route table has it; with --force, only its form is checked."""
     from strangler.cli.route_keys import UnknownRouteKey, checked, normalised
     from strangler.cli.routes import route_table
@@ -132,7 +129,7 @@ def _route_key(route: str, config: Path | None, force: bool) -> str:
     try:
         if force:
             return normalised(route)
-        return checked(route, route_table(read_config(config), reason="check the key"))
+        return checked(route, route_table(raw, reason="check the key"))
     except UnknownRouteKey as exc:
         fail(str(exc))
     raise AssertionError("unreachable")
@@ -148,7 +145,7 @@ def kill(
     from rollout.errors import RolloutError
 
     try:
-        _writer(provider, config).set_kill_switch(state is Switch.on, actor=_actor())
+        _writer(provider, read_config(config)).set_kill_switch(state is Switch.on, actor=_actor())
     except RolloutError as exc:
         fail(str(exc))
     typer.echo(f"kill switch {state.value}")
@@ -164,7 +161,7 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path | None = CON
     from rollout.naming import route_flag_name
 
     try:
-        snapshot = _writer(provider, config).read_state()
+        snapshot = _writer(provider, read_config(config)).read_state()
     except RolloutError as exc:
         fail(str(exc))
     table = Table(title=f"kill switch: {'ON' if snapshot.kill_switch else 'off'}")
@@ -178,7 +175,7 @@ def list_flags(provider: str | None = PROVIDER_OPTION, config: Path | None = CON
     Console().print(table)
 
 
-def _writer(provider: str | None, config: Path | None) -> Any:
+def _writer(provider: str | None, raw: dict[str, Any]) -> Any:
     """The provider's writer, audited: every change lands in the audit log (DATABASE_URL)."""
     from rollout.errors import PlanError
     from rollout.flags.audit import AuditLog
@@ -187,7 +184,7 @@ def _writer(provider: str | None, config: Path | None) -> Any:
 
     url = os.environ.get("DATABASE_URL")
     try:
-        settings = flag_settings(read_config(config), os.environ, provider)
+        settings = flag_settings(raw, os.environ, provider)
         writer = flag_writer(settings, url)
     except PlanError as exc:
         fail(str(exc))

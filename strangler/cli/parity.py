@@ -13,20 +13,21 @@ from typing import Any
 import typer
 
 from strangler.cli._common import fail, require_database_url
+from strangler.cli.routes import live_flags, read_config
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 CASES_OPTION = typer.Option(None, "--cases", help="directory of case files ([parity] cases)")
 
 
-def _parity() -> Any:
-    """The project's ``[parity]`` (strangler.toml found from the working directory up)."""
+def _parity(raw: dict[str, Any]) -> Any:
+    """The project's ``[parity]`` (``raw``: its strangler.toml, found from here upward)."""
     from parity_tests.errors import ParityError
     from parity_tests.project import load_parity
-    from strangler.cli.routes import config_path, read_config
+    from strangler.cli.routes import config_path
 
     found = config_path(None)
     try:
-        return load_parity(read_config(None), found.parent if found else Path.cwd())
+        return load_parity(raw, found.parent if found else Path.cwd())
     except ParityError as exc:
         fail(str(exc))
 
@@ -51,7 +52,7 @@ def run(
     from parity_tests.report import write_html
     from parity_tests.runner import run_cases
 
-    settings = _parity()
+    settings = _parity(read_config(None))
     try:
         directory = settings.cases_dir(cases)
         loaded = load_cases(directory)
@@ -116,7 +117,7 @@ def export(
     from parity_tests.export import export_case
 
     try:
-        folder = out or _parity().cases_dir(None)
+        folder = out or _parity(read_config(None)).cases_dir(None)
         path = export_case(require_database_url(), from_ledger, folder, auth)
     except ParityError as exc:
         fail(str(exc))
@@ -140,7 +141,8 @@ def coverage_command(
     from parity_tests.results import load
     from parity_tests.runner import LAST_RUN
 
-    settings = _parity()
+    raw = read_config(None)
+    settings = _parity(raw)
     try:
         directory = settings.cases_dir(cases)
         spec = settings.pair_spec(pair)
@@ -149,7 +151,7 @@ def coverage_command(
         loaded = load_cases(directory)
     except ParityError as exc:
         fail(str(exc))
-    rows = coverage(apps.legacy_app, apps.pool_root, loaded, load(LAST_RUN), _modes())
+    rows = coverage(apps.legacy_app, apps.pool_root, loaded, load(LAST_RUN), _modes(raw))
     table = Table(title="migration coverage")
     for column in ("route", "ported", "kind", "cases", "last result", "mode"):
         table.add_column(column)
@@ -165,23 +167,7 @@ def coverage_command(
     Console().print(table)
 
 
-def _modes() -> dict[str, str]:
-    """Modes from the embedded flag store, else from strangler.toml's static plan."""
-    import psycopg2
-
-    try:
-        with psycopg2.connect(require_database_url()) as conn, conn.cursor() as cur:
-            cur.execute("SELECT route_key, mode FROM rollout_flags")
-            return {str(key): str(mode) for key, mode in cur.fetchall()}
-    except psycopg2.Error:
-        pass
-    from rollout.errors import PlanError
-    from rollout.plan import load_toml, parse_plan
-    from strangler.cli.routes import config_path
-
-    found = config_path(None)
-    try:
-        snapshot = parse_plan(load_toml(found) if found else {})
-    except (PlanError, OSError):
-        return {}
+def _modes(raw: dict[str, Any]) -> dict[str, str]:
+    """Each flagged route's live mode, from the project's flag provider."""
+    snapshot = live_flags(raw)
     return {key: flag.mode.value for key, flag in snapshot.routes.items()}

@@ -83,7 +83,7 @@ def status(
     from rollout.errors import RolloutError
     from rollout.guard.state import GuardStateStore
 
-    plans = _plans(config)
+    plans = _plans(read_config(config))
     try:
         states = {s.route_key: s for s in GuardStateStore(require_database_url()).all()}
     except RolloutError as exc:
@@ -127,29 +127,25 @@ def _control(provider: str | None, config: Path | None) -> Any:
     from rollout.guard.state import GuardStateStore
 
     url = require_database_url()
-    raw = _raw(config)
+    raw = read_config(config)
     try:
         writer = flag_writer(flag_settings(raw, os.environ, provider), url)
     except PlanError as exc:
         fail(str(exc))
     audit = AuditLog(url)
     return RolloutControl(
-        _plans(config), GuardStateStore(url), AuditedWriter(writer, audit, "cli"), audit
+        _plans(raw), GuardStateStore(url), AuditedWriter(writer, audit, "cli"), audit
     )
 
 
-def _plans(config: Path | None) -> Any:
+def _plans(raw: dict[str, Any]) -> Any:
     from rollout.errors import PlanError
     from rollout.guard.steps import parse_rollout
 
     try:
-        return parse_rollout(_raw(config))
+        return parse_rollout(raw)
     except PlanError as exc:
         fail(str(exc))
-
-
-def _raw(config: Path | None) -> dict[str, Any]:
-    return read_config(config)
 
 
 def _actor() -> str:

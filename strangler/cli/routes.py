@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from strangler.cli._common import fail
+from strangler.cli._common import fail, mode_label
 
 CONFIG_OPTION = typer.Option(
     None, "--config", help="The strangler.toml to read (default: found from here upward)."
@@ -123,11 +123,7 @@ def _mode(info: Any, snapshot: Any) -> str:
     if snapshot.kill_switch:
         return "legacy (kill switch)"
     flag = snapshot.flag_for(info.key)
-    if flag.mode == "canary":
-        return f"canary {flag.percent}%"
-    if flag.mode == "shadow":
-        return f"shadow {flag.shadow_sample}%"
-    return str(flag.mode)
+    return mode_label(flag.mode.value, flag.percent, flag.shadow_sample)
 
 
 # Below this width the flag name column is left out (``--json`` always has it): the key

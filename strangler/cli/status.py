@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from router_proxy.stats import PLAIN_COUNTERS as COUNTERS
-from strangler.cli._common import fail
+from strangler.cli._common import fail, mode_label
 
 URL_OPTION = typer.Option(
     ["http://127.0.0.1:8000"], "--url", help="A router's base URL; repeat for several."
@@ -119,7 +119,9 @@ def _print_table(merged: dict[str, Any]) -> None:
         requests = row["requests"]
         table.add_row(
             row["route"],
-            _mode_cell(row),
+            mode_label(
+                str(row.get("mode", "?")), row.get("percent", 0), row.get("shadow_sample", 0)
+            ),
             f"{requests.get('legacy', 0)}/{requests.get('new', 0)}",
             str(row["comparisons"]),
             str(row["mismatches"]),
@@ -130,15 +132,6 @@ def _print_table(merged: dict[str, Any]) -> None:
     console.print(table)
     for error in merged.get("fleet_errors", []):
         console.print(f"[yellow]fleet counters unavailable:[/] {error}")
-
-
-def _mode_cell(row: dict[str, Any]) -> str:
-    mode = str(row.get("mode", "?"))
-    if mode == "canary":
-        return f"canary {row.get('percent', 0)}%"
-    if mode == "shadow":
-        return f"shadow {row.get('shadow_sample', 0)}%"
-    return mode
 
 
 def _print_processes(processes: list[dict[str, Any]]) -> None:
