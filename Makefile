@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(WITH_ENV_DEMO) $(VENV)/bin/strangler demo
+	$(WITH_ENV_DEMO) $(PY) -m payments_demo
 
 test: $(STAMP)
 	@tools/system-deps.sh

@@ -19,7 +19,7 @@ from tempfile import TemporaryDirectory
 from bench.database import seeded_database
 from bench.deployment import DEPLOY_DB, LAYOUTS, Deployment, Workers
 from bench.harness import WrkResult, machine_line, run_wrk, write_section
-from strangler.db.seed import Dataset
+from payments_demo.seed import Dataset
 
 LUA = Path(__file__).parent / "lua"
 CONNECTIONS = (50, 200, 1000)

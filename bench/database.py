@@ -7,8 +7,8 @@ import os
 import psycopg2
 from sqlalchemy.engine import make_url
 
-from strangler.db.migrate import upgrade
-from strangler.db.seed import Dataset, build_dataset, write_dataset
+from payments_demo.schema import upgrade_all as upgrade
+from payments_demo.seed import Dataset, build_dataset, write_dataset
 
 BENCH_DB = "strangler_bench"
 

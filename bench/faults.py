@@ -35,7 +35,7 @@ from bench.database import seeded_database
 from bench.deployment import DEPLOY_DB, Deployment, Workers
 from bench.harness import CLIENT_CORE, machine_line, write_section
 from bench.loadgen import Mix, Outcome, closed_loop, open_loop
-from strangler.db.seed import Dataset
+from payments_demo.seed import Dataset
 from strangler.deploy.supervisor import healthy
 
 SOAK_SECONDS = 110.0

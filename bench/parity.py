@@ -16,8 +16,9 @@ from bench.database import fresh_database
 from bench.harness import machine_line, write_section
 from parity_tests.cases import ParityCase, load_cases
 from parity_tests.harness import RunOptions
-from parity_tests.pair import reference_pair
 from parity_tests.runner import run_cases
+from payments_demo import CASES
+from payments_demo.pair import reference_pair
 
 ROUNDS = 4
 BENCH_DB = "strangler_bench_parity"
@@ -53,7 +54,7 @@ class Rate:
 def _rate(kind: str, cases: list[ParityCase], noise: bool) -> Rate:
     cpu = time.process_time()
     results = run_cases(
-        cases * ROUNDS, reference_pair(), options=RunOptions(noise=noise), last_run=None
+        cases * ROUNDS, reference_pair(), CASES, RunOptions(noise=noise), last_run=None
     )
     cpu = time.process_time() - cpu
     assert all(r.passed for r in results), [r.explain() for r in results if not r.passed]
@@ -81,7 +82,7 @@ def _miss_note(rate: Rate) -> str:
 def main() -> str:
     load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     os.environ["DATABASE_URL"] = _fresh_database()  # reference_pair() reads it
-    cases = load_cases()
+    cases = load_cases(CASES)
     reads = [c for c in cases if c.kind == "read"]
     writes = [c for c in cases if c.kind == "write"]
     _rate("read", reads[:5], noise=False)  # warm-up: imports, the world, the change capture

@@ -37,7 +37,7 @@ from bench.harness import (
     run_wrk,
     write_section,
 )
-from strangler.db.seed import Dataset
+from payments_demo.seed import Dataset
 
 LUA = Path(__file__).parent / "lua"
 WORKERS = 2

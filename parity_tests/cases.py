@@ -37,7 +37,6 @@ from parity_tests.errors import CaseFileError
 from rollout.errors import PlanError
 from rollout.evidence.compare import DEFAULT_HEADERS, CompareRules
 
-CASES_DIR = Path(__file__).parent / "cases"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HARNESS_HEADERS = (*DEFAULT_HEADERS, "idempotent-replayed", "vary")
 AUTO_KEY = object()
@@ -116,7 +115,7 @@ class ParityCase:
         return spec.idempotency_key if isinstance(spec.idempotency_key, str) else None
 
 
-def load_cases(directory: Path = CASES_DIR) -> list[ParityCase]:
+def load_cases(directory: Path) -> list[ParityCase]:
     """Every ``*.json`` case under ``directory`` (files starting with ``_`` are not cases)."""
     cases = [
         load_case_file(path)

@@ -13,7 +13,9 @@ at once, the blocking legacy side on its own thread (``Lane``); a write, or a ca
 failure or deadlock (40001/40P01) runs again, whole, after a jittered exponential backoff.
 
 Example:
-    results = asyncio.run(run_suite(load_cases(), reference_pair(), load_world()))
+    cases = Path("cases")
+    results = asyncio.run(run_suite(load_cases(cases), load_pair("app.parity:pair"),
+                                    load_world(cases)))
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One entry point for the pytest plugin, the CLI and the bench: load, run, keep the result.
 
 Example:
-    results = run_cases(load_cases(), pair=load_pair(DEFAULT_PAIR))
+    results = run_cases(load_cases(Path("cases")), load_pair("myapp.parity:pair"), Path("cases"))
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from parity_tests.cases import CASES_DIR, ParityCase
+from parity_tests.cases import ParityCase
 from parity_tests.harness import Progress, RunOptions, run_suite
 from parity_tests.pair import AppPair, RemotePair
 from parity_tests.results import ParityResult, save
@@ -29,7 +29,7 @@ QUIET_LOGGERS = ("legacy_flask", "fastapi_app", "sqlalchemy", "asyncio")
 def run_cases(
     cases: Sequence[ParityCase],
     pair: AppPair | RemotePair,
-    cases_dir: Path = CASES_DIR,
+    cases_dir: Path,
     options: RunOptions = RunOptions(),
     progress: Progress | None = None,
     last_run: Path | None = LAST_RUN,

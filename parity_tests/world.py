@@ -1,21 +1,21 @@
-"""The parity world: the committed rows every case starts from (owners, accounts, payments).
+"""The parity world: the committed rows every case starts from, written by the project.
 
-The world file (``cases/_world.json``) names owners by a short alias that case steps use
-in ``auth``, with their plain API keys and passwords, plus the SQL that creates their data
-with explicit ids. ``install_world`` commits it once (it is idempotent) so that both
-implementations, each in its own outer transaction, read the same rows; everything a
-case does on top of it is rolled back.
+The world file (``_world.json`` in the cases folder) names callers by a short alias that
+case steps use in ``auth``, with the bearer token each sends (``api_key``), plus the SQL
+that creates the project's rows (its users, keys, data) with explicit ids, and
+``installed_if``: a query that returns a row once the world is in the database.
+``install_world`` commits the SQL once, so both implementations, each in its own outer
+transaction, read the same rows; everything a case does on top of it is rolled back. The
+harness knows no table of any app: the rows are the project's own SQL.
 
 Example:
-    >>> world = parse_world({"owners": {"a": {"owner": "o", "api_key": "k", "password": "p"}},
-    ...                      "sql": []}, "inline")
+    >>> world = parse_world({"owners": {"a": {"api_key": "k"}}, "sql": []}, "inline")
     >>> world.authorization("a")
     'Bearer k'
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,9 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-from werkzeug.security import generate_password_hash
 
-from parity_tests.cases import CASES_DIR
 from parity_tests.errors import CaseFileError, IsolationError
 
 WORLD_FILE = "_world.json"
@@ -33,15 +31,14 @@ WORLD_FILE = "_world.json"
 
 @dataclass(frozen=True)
 class WorldOwner:
-    owner: str
     api_key: str
-    password: str
 
 
 @dataclass(frozen=True)
 class World:
     owners: Mapping[str, WorldOwner]
     sql: tuple[str, ...]
+    installed_if: str = ""  # empty: the SQL is idempotent and runs before every run
 
     def authorization(self, alias: str) -> str:
         if alias not in self.owners:
@@ -49,7 +46,7 @@ class World:
         return f"Bearer {self.owners[alias].api_key}"
 
 
-def load_world(directory: Path = CASES_DIR) -> World:
+def load_world(directory: Path) -> World:
     path = directory / WORLD_FILE
     try:
         return parse_world(json.loads(path.read_text(encoding="utf-8")), str(path))
@@ -59,11 +56,9 @@ def load_world(directory: Path = CASES_DIR) -> World:
 
 def parse_world(data: Any, source: str) -> World:
     try:
-        owners = {
-            alias: WorldOwner(str(o["owner"]), str(o["api_key"]), str(o["password"]))
-            for alias, o in dict(data["owners"]).items()
-        }
-        return World(owners, tuple(str(statement) for statement in data["sql"]))
+        owners = {alias: WorldOwner(str(o["api_key"])) for alias, o in dict(data["owners"]).items()}
+        sql = tuple(str(statement) for statement in data["sql"])
+        return World(owners, sql, str(data.get("installed_if", "")))
     except (KeyError, TypeError, ValueError) as exc:
         raise CaseFileError(source, f"world: {exc!r}") from exc
 
@@ -76,8 +71,6 @@ def install_world(database_url: str, world: World) -> bool:
             with conn, conn.cursor() as cur:
                 if _installed(cur, world):
                     return False
-                for owner in world.owners.values():
-                    _insert_owner(cur, owner)
                 for statement in world.sql:
                     cur.execute(statement)
             return True
@@ -88,21 +81,7 @@ def install_world(database_url: str, world: World) -> bool:
 
 
 def _installed(cur: Any, world: World) -> bool:
-    first = next(iter(world.owners.values()))
-    cur.execute("SELECT 1 FROM api_keys WHERE key_hash = %s", (_key_hash(first.api_key),))
+    if not world.installed_if:
+        return False
+    cur.execute(world.installed_if)
     return cur.fetchone() is not None
-
-
-def _insert_owner(cur: Any, owner: WorldOwner) -> None:
-    cur.execute(
-        "INSERT INTO api_keys (key_hash, owner, label) VALUES (%s, %s, 'parity')",
-        (_key_hash(owner.api_key), owner.owner),
-    )
-    cur.execute(
-        "INSERT INTO users (username, password_hash, owner) VALUES (%s, %s, %s)",
-        (owner.owner, generate_password_hash(owner.password, "pbkdf2:sha256:1000"), owner.owner),
-    )
-
-
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()

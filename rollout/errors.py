@@ -2,6 +2,7 @@
 
 RolloutError
 ├── PlanError        a strangler.toml [routes]/[flags] section that does not parse
+│   └── MissingExtra a feature chosen whose optional dependency is not installed
 ├── LedgerError      the parity ledger could not store a mismatch
 ├── RouteKeyError    not a 'METHOD /path' route key, or not a route flag name (a ValueError)
 ├── WindowError      the traffic windows could not be written or read
@@ -21,6 +22,13 @@ class RolloutError(Exception):
 
 class PlanError(RolloutError):
     pass
+
+
+class MissingExtra(PlanError):
+    """``MissingExtra("flags from Unleash", "unleash")``: says which extra to install."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        super().__init__(f"{feature} needs an optional extra: pip install 'strangler[{extra}]'")
 
 
 class ProviderError(RolloutError):

@@ -60,7 +60,11 @@ def embedded_postgres_url(state_dir: Path = STATE_DIR) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers): harmless here.
         warnings.simplefilter("ignore")
-        import pgserver
+        try:
+            import pgserver
+        except ModuleNotFoundError:
+            sys.exit("strangler: no DATABASE_URL, and no embedded PostgreSQL to start one: set"
+                     " DATABASE_URL, or pip install 'strangler[embedded]'")  # fmt: skip
 
         server = pgserver.get_server(  # type: ignore[attr-defined]
             str((state_dir / "pgdata").resolve()), cleanup_mode=None

@@ -15,16 +15,24 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from strangler.db.migrate import upgrade
-from strangler.db.seed import TABLES
+from payments_demo.schema import upgrade_all as upgrade
+from payments_demo.seed import TABLES
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+# The demo project (legacy_flask, fastapi_app, payments_demo) is this folder, not an installed
+# package: the servers tests start import it from here, as strangler's own children import
+# a user's project (strangler.project.enter).
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+)
 
 # Shared fixtures registered once for the whole suite (see each module's docstring).
 pytest_plugins = ["tests.fixtures.rollout"]

@@ -8,8 +8,8 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["logsafe", "legacy_flask", "fastapi_app", "router_proxy", "rollout", "parity_tests",
-            "strangler"]  # fmt: skip
+PACKAGES = ["logsafe", "legacy_flask", "fastapi_app", "payments_demo", "router_proxy", "rollout",
+            "parity_tests", "strangler"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rollout.errors import PlanError
+from rollout.errors import MissingExtra, PlanError
 from rollout.flags.base import FlagProvider
 from rollout.flags.settings import FlagSettings
 from rollout.plan import parse_plan
@@ -30,7 +30,10 @@ def build_provider(
     if settings.provider == "unleash":
         if not settings.unleash_client_token:
             raise PlanError("UNLEASH_CLIENT_TOKEN must be set to read flags from Unleash")
-        from rollout.flags.unleash import UnleashProvider
+        try:
+            from rollout.flags.unleash import UnleashProvider
+        except ModuleNotFoundError as exc:
+            raise MissingExtra("flags from Unleash", "unleash") from exc
 
         return UnleashProvider(
             settings.unleash_url,

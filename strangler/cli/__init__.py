@@ -12,7 +12,6 @@ import typer
 
 from strangler.cli import (
     db,
-    demo,
     flags,
     init,
     openapi,
@@ -30,7 +29,6 @@ app.add_typer(db.app, name="db")
 app.add_typer(flags.app, name="flags")
 app.add_typer(parity.app, name="parity")
 app.add_typer(rollout.app, name="rollout")
-app.command("demo")(demo.demo)
 app.command("init")(init.init)
 app.command("openapi")(openapi.openapi)
 app.command("port")(port.port)

@@ -64,8 +64,14 @@ def run_uvicorn(app: ASGIApp, listener: Listener) -> None:
 
 
 def run_granian(listener: Listener) -> None:
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces
+    try:
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces
+    except ModuleNotFoundError:
+        from rollout.errors import MissingExtra
+        from strangler.cli._common import fail
+
+        fail(str(MissingExtra("strangler serve --http2", "http2")))
 
     server = Granian(
         APP_FACTORY,

@@ -1,4 +1,5 @@
-"""Run the shared schema's Alembic migrations against a database URL.
+"""Run the router's own Alembic migrations (its flags, ledger, windows, guard and recorded
+traffic; never an app's tables) against a database URL.
 
 Example:
     >>> from strangler.db.migrate import upgrade

@@ -2,8 +2,10 @@
 settings alone (pure, so the command lines are testable without starting anything).
 
 Example:
-    >>> from strangler.deploy.settings import UpSettings
-    >>> specs = process_specs(UpSettings(), {}, Path("strangler.toml"), None)
+    >>> from strangler.deploy import UpConfigError
+from strangler.deploy.settings import UpSettings
+    >>> apps = {"apps": {"legacy": "myapp:app", "new": "myapp.asgi:app"}}
+    >>> specs = process_specs(UpSettings(), apps, Path("strangler.toml"), None)
     >>> [spec.name for spec in specs]
     ['legacy', 'new', 'router']
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from strangler.deploy import UpConfigError
 from strangler.deploy.settings import UpSettings
 
 # The apps trust forwarding headers from one hop, the router; so they listen on loopback
@@ -25,8 +28,6 @@ LOOPBACK = "127.0.0.1"
 # strangler.deploy.legacy_entry; importing that module imports the legacy app.
 LEGACY_ENTRY = "strangler.deploy.legacy_entry:app"
 LEGACY_APP_VARIABLE = "STRANGLER_LEGACY_APP"
-DEFAULT_LEGACY_APP = "legacy_flask.wsgi:app"
-DEFAULT_NEW_APP = "fastapi_app.main:app"
 UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash"
 
 
@@ -57,7 +58,9 @@ def process_specs(
     unleash: UnleashPlan | None,
 ) -> list[ProcessSpec]:
     apps = config.get("apps", {})
-    legacy, new = str(apps.get("legacy", DEFAULT_LEGACY_APP)), str(apps.get("new", DEFAULT_NEW_APP))
+    if not apps.get("legacy") or not apps.get("new"):
+        raise UpConfigError('[apps]: name both apps, legacy = "module:app", new = "module:app"')
+    legacy, new = str(apps["legacy"]), str(apps["new"])
     specs = [
         legacy_spec(up, legacy),
         new_spec(up, new),
@@ -71,8 +74,7 @@ def legacy_spec(up: UpSettings, app: str) -> ProcessSpec:
         sys.executable,
         "-m",
         "gunicorn",
-        "--config",
-        "python:legacy_flask.gunicorn_conf",
+        *(["--config", up.legacy_config] if up.legacy_config else []),
         "--bind",
         f"{LOOPBACK}:{up.legacy_port}",
         "--workers",

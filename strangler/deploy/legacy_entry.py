@@ -7,11 +7,11 @@ every client-sent forwarding header and sets exactly one ``X-Forwarded-For`` and
 ``X-Forwarded-Proto`` from the address and scheme it resolved (trusted proxies only), so
 one hop is trusted here; gunicorn listens on loopback only, so nothing else can reach it.
 
-The app comes from ``STRANGLER_LEGACY_APP`` (``module:attribute``, default
-``legacy_flask.wsgi:app``), which ``strangler up`` sets from ``[apps] legacy``.
+The app comes from ``STRANGLER_LEGACY_APP`` (``module:attribute``), which ``strangler up``
+sets from ``[apps] legacy``.
 
 Example:
-    STRANGLER_LEGACY_APP=legacy_flask.wsgi:app gunicorn strangler.deploy.legacy_entry:app
+    STRANGLER_LEGACY_APP=myapp.wsgi:app gunicorn strangler.deploy.legacy_entry:app
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from router_proxy.asgi import import_app
 from router_proxy.errors import ConfigError
 from strangler.deploy import UpConfigError
-from strangler.deploy.commands import DEFAULT_LEGACY_APP, LEGACY_APP_VARIABLE
+from strangler.deploy.commands import LEGACY_APP_VARIABLE
 
 
 def behind_router(wsgi_app: Any) -> ProxyFix:
@@ -33,10 +33,12 @@ def behind_router(wsgi_app: Any) -> ProxyFix:
 
 
 def load_legacy_app(target: str) -> Any:
+    if not target:
+        raise UpConfigError(f"{LEGACY_APP_VARIABLE} is not set: module:app of the legacy app")
     try:
         return import_app(target)
     except ConfigError as exc:
         raise UpConfigError(f"{LEGACY_APP_VARIABLE}: {exc}") from exc
 
 
-app = behind_router(load_legacy_app(os.environ.get(LEGACY_APP_VARIABLE, DEFAULT_LEGACY_APP)))
+app = behind_router(load_legacy_app(os.environ.get(LEGACY_APP_VARIABLE, "")))

@@ -48,6 +48,8 @@ class UpSettings:
     drain_seconds: float = 15.0
     liveness_seconds: float = 30.0  # alive but failing its health check this long: restarted
     access_log: bool = True  # off for benchmarks: a log line per request costs CPU
+    # gunicorn's --config for the legacy app ("python:myapp.gunicorn_conf"); "": its defaults
+    legacy_config: str = ""
 
     def url(self, port: int) -> str:
         return f"http://{self.host}:{port}"

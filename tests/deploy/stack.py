@@ -21,6 +21,10 @@ from tests.fixtures.rollout import free_port
 ROOT = Path(__file__).resolve().parents[2]
 # A short circuit reset: a killed backend's few 502s must not keep it out for 30 s here.
 CONFIG = """\
+[apps]
+legacy = "legacy_flask.wsgi:app"
+new = "fastapi_app.main:app"
+
 [router]
 circuit_reset_seconds = 1.0
 
@@ -29,6 +33,7 @@ provider = "embedded"
 
 [up]
 drain_seconds = 5
+legacy_config = "python:legacy_flask.gunicorn_conf"
 """
 
 

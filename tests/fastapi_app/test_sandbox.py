@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from strangler.db.seed import TABLES
+from payments_demo.seed import TABLES
 from tests.conftest import Database
 from tests.fastapi_app.conftest import write_headers
 

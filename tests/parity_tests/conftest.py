@@ -10,10 +10,11 @@ import pytest
 
 from parity_tests.cases import ParityCase, load_cases
 from parity_tests.harness import RunOptions
-from parity_tests.pair import reference_pair
 from parity_tests.results import ParityResult
 from parity_tests.runner import run_cases
-from strangler.db.seed import TABLES
+from payments_demo import CASES
+from payments_demo.pair import reference_pair
+from payments_demo.seed import TABLES
 from tests.conftest import Database
 
 COUNTED = (*TABLES, "parity_change_log")
@@ -33,7 +34,7 @@ def parity_db(database_url: str) -> Any:
 
 @pytest.fixture(scope="module")
 def reference_cases() -> list[ParityCase]:
-    return load_cases()
+    return load_cases(CASES)
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def run_parity(parity_db: Database) -> Callable[..., list[ParityResult]]:
         cases: Sequence[ParityCase], wrap_new: Any = None, noise: bool = True
     ) -> list[ParityResult]:
         pair = reference_pair(wrap_new)
-        return run_cases(cases, pair, options=RunOptions(noise=noise), last_run=None)
+        return run_cases(cases, pair, CASES, RunOptions(noise=noise), last_run=None)
 
     return run
 

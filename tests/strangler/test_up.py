@@ -19,6 +19,7 @@ from tests.fixtures.rollout import wait_until
 
 pytestmark = pytest.mark.slow
 ME = "GET /api/v1/me"
+APPS = {"apps": {"legacy": "legacy_flask.wsgi:app", "new": "fastapi_app.main:app"}}
 
 
 def served_by(url: str, headers: dict[str, str]) -> str:
@@ -101,7 +102,12 @@ def test_bad_up_tables_are_refused(table, message):
     ],
 )
 def test_legacy_worker_class_comes_from_config(table, expected, tmp_path):
-    legacy = process_specs(load_up_settings({"up": table}, {}), {}, tmp_path, None)[0]
+    legacy = process_specs(load_up_settings({"up": table}, {}), APPS, tmp_path, None)[0]
     argv = list(legacy.argv)
     assert {option: argv[argv.index(option) + 1] for option in expected} == expected
     assert ("--threads" in argv) == ("--threads" in expected)
+
+
+def test_up_without_both_apps_named_says_so_in_one_line(tmp_path):
+    with pytest.raises(UpConfigError, match=r"\[apps\]: name both apps"):
+        process_specs(load_up_settings({}, {}), {"apps": {"legacy": "a:app"}}, tmp_path, None)

@@ -6,6 +6,7 @@ PostgreSQL (``router_processes``/``router_counters``, migration 0004) at the dat
 
 from __future__ import annotations
 
+from rollout.errors import MissingExtra
 from rollout.telemetry.fleet.postgres import PostgresFleetStore
 from rollout.telemetry.fleet.publisher import FleetPublisher
 from rollout.telemetry.fleet.store import RETIRED, Counts, FleetStore, ProcessCounts, summed
@@ -25,7 +26,10 @@ __all__ = [
 def open_fleet(counters_url: str, database_url: str) -> FleetStore | None:
     """None when neither URL is set: the router then shows its own counters only."""
     if counters_url.startswith(("redis://", "rediss://", "unix://")):
-        from rollout.telemetry.fleet.redis_store import RedisFleetStore
+        try:
+            from rollout.telemetry.fleet.redis_store import RedisFleetStore
+        except ModuleNotFoundError as exc:
+            raise MissingExtra("counters_url = \"redis://...\"", "redis") from exc
 
         return RedisFleetStore(counters_url)
     url = counters_url or database_url

@@ -20,9 +20,9 @@ from openapi_spec_validator import validate
 from typer.testing import CliRunner
 
 from parity_tests.cases import parse_case
+from payments_demo.seed import build_dataset, write_dataset
 from router_proxy.asgi import Apps, build_router
 from strangler.cli import app as cli
-from strangler.db.seed import build_dataset, write_dataset
 from tests.conftest import TEST_SECRET_KEY, Database
 from tests.router_proxy.in_process import run_in_process
 

@@ -1,5 +1,6 @@
-"""Migrations run once per database at a time: two processes that start together (two
-``strangler serve`` in one folder, replicas and a migrate job) both end at head."""
+"""The router's migrations: its own tables only, versioned apart from the app's Alembic
+history, and run once per database at a time (two ``strangler serve`` in one folder,
+replicas and a migrate job all end at head)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
+
+from payments_demo.schema import upgrade_all
+from strangler.db.migrate import upgrade
 
 
 @pytest.fixture
@@ -41,5 +45,51 @@ def test_concurrent_upgrades_all_reach_head(fresh_database):
 
     assert failures == []
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
-        cur.execute("SELECT version_num FROM alembic_version")
+        cur.execute("SELECT version_num FROM strangler_alembic_version")
         assert cur.fetchall() == [("0006",)]
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {row[0] for row in cur.fetchall()}
+
+
+ROUTER_TABLES = {
+    "strangler_alembic_version", "rollout_flags", "rollout_switches", "parity_mismatches",
+    "route_windows", "guard_state", "audit_log", "router_processes", "router_counters",
+    "recorded_exchanges", "guard_leader",
+}  # fmt: skip
+
+
+def test_router_upgrade_creates_only_the_routers_tables_and_leaves_the_apps_history(
+    fresh_database,
+):
+    # A user's app keeps its own Alembic history in alembic_version: never read nor moved.
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+        cur.execute("INSERT INTO alembic_version VALUES ('0003')")
+        cur.execute("CREATE TABLE widgets (id int)")
+
+    upgrade(fresh_database)
+
+    assert _tables(fresh_database) == ROUTER_TABLES | {"alembic_version", "widgets"}
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM alembic_version")
+        assert cur.fetchall() == [("0003",)]
+
+
+def test_a_database_migrated_before_the_split_is_adopted_not_migrated_twice(fresh_database):
+    # Before 0.2 one history held the demo's payments schema (0001) and the router's tables.
+    upgrade_all(fresh_database)
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("DROP TABLE strangler_alembic_version")
+        cur.execute("UPDATE alembic_version SET version_num = '0006'")
+
+    upgrade_all(fresh_database)
+
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version_num FROM strangler_alembic_version")
+        assert cur.fetchall() == [("0006",)]
+        cur.execute("SELECT version_num FROM alembic_version")
+        assert cur.fetchall() == [("0001",)]

@@ -96,7 +96,7 @@ def remote_router(
 def test_up_serves_legacy_through_the_proxy_fix_entry_and_trusts_only_loopback():
     up = load_up_settings({"up": {"host": "0.0.0.0"}}, {})
     legacy, new, router = process_specs(
-        up, {"apps": {"legacy": "my.app:wsgi"}}, Path("strangler.toml"), None
+        up, {"apps": {"legacy": "my.app:wsgi", "new": "my.app:asgi"}}, Path("strangler.toml"), None
     )
     assert legacy.argv[-1] == LEGACY_ENTRY and legacy.env["STRANGLER_LEGACY_APP"] == "my.app:wsgi"
     assert f"{LOOPBACK}:{up.legacy_port}" in legacy.argv

@@ -1,7 +1,7 @@
 """Route flags for the embedded provider, and the parity ledger.
 
 Revision ID: 0002
-Revises: 0001
+Revises:
 Create Date: 2026-11-22
 
 Every write to ``rollout_flags`` or ``rollout_switches`` fires one NOTIFY on the channel
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from strangler.db.seed import build_dataset, write_dataset
+from payments_demo.seed import build_dataset, write_dataset
 from tests.conftest import Database, assert_money_invariants
 
 

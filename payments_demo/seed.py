@@ -4,7 +4,7 @@ Rows go in with COPY so that 10k accounts and 200k payments load in seconds. Eve
 balance equals the sum of its ledger entries, as the contract's invariants demand.
 
 Example:
-    >>> from strangler.db.seed import build_dataset
+    >>> from payments_demo.seed import build_dataset
     >>> data = build_dataset(accounts=3, seed=7, payments_per_account=2)
     >>> len(data.accounts), len(data.payments)
     (3, 6)

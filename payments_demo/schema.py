@@ -1,0 +1,33 @@
+"""The payments schema both reference apps serve, migrated by the demo project itself (as a
+user's project migrates its own), beside the router's tables (``strangler db upgrade``).
+
+Example:
+    >>> from payments_demo.schema import upgrade
+    >>> upgrade("postgresql://postgres@127.0.0.1:5432/test")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from strangler.db.migrate import sqlalchemy_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
+def upgrade_all(url: str) -> None:
+    """The router's tables (``strangler db upgrade``), then the payments schema."""
+    from strangler.db.migrate import upgrade as upgrade_router
+
+    upgrade_router(url)
+    upgrade(url)
