@@ -15,7 +15,9 @@ A case file::
 world file (sent as ``Authorization: Bearer``); ``idempotency_key`` defaults to a key
 derived from the case id for writes, ``null`` sends none; ``via: "other"`` runs the step
 on the other implementation and carries its row changes (and cookies) over, which is how
-a replay across implementations is tested; ``compare: false`` makes a step setup only.
+a replay across implementations is tested; ``via: "legacy"`` sends the step to legacy in
+both runs (a route not ported yet, such as a login whose cookie a ported route reads);
+``compare: false`` makes a step setup only.
 
 Example:
     >>> case = parse_case({"id": "me", "route": "GET /api/v1/me",
@@ -80,7 +82,11 @@ class RequestSpec:
 class Step:
     request: RequestSpec
     compared: bool = True
-    via_other: bool = False
+    via: str = "self"  # "other": the other side; "legacy": legacy in both runs
+
+    def crosses_to(self, side: str) -> bool:
+        """True when this step runs on the other side during ``side``'s run."""
+        return self.via == "other" or (self.via == "legacy" and side != "legacy")
 
 
 @dataclass(frozen=True)
@@ -182,9 +188,9 @@ def _parse_step(data: Any, source: str) -> Step:
         idempotency_key=key,
     )
     via = data.get("via", "self")
-    if via not in ("self", "other"):
-        raise CaseFileError(source, "via must be 'self' or 'other'")
-    return Step(request, compared=bool(data.get("compare", True)), via_other=via == "other")
+    if via not in ("self", "other", "legacy"):
+        raise CaseFileError(source, "via must be 'self', 'other' or 'legacy'")
+    return Step(request, compared=bool(data.get("compare", True)), via=via)
 
 
 def _parse_rules(data: Any, source: str) -> CompareRules:

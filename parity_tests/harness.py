@@ -33,7 +33,7 @@ from http.cookies import CookieError, SimpleCookie
 from parity_tests.capture import RowChange, TableKeys, install_change_capture
 from parity_tests.cases import ParityCase, Step
 from parity_tests.errors import ParityError, Retryable
-from parity_tests.isolation import Isolation, LegacyIsolation, PortIsolation
+from parity_tests.isolation import Isolation, LegacyIsolation, open_new_isolation
 from parity_tests.lane import Lane
 from parity_tests.normalise import Normaliser
 from parity_tests.pair import AppPair, RemotePair
@@ -126,10 +126,10 @@ async def open_sides(pair: AppPair | RemotePair) -> AsyncIterator[tuple[Side, Si
     port = AsgiTarget(pair.new_app)
     await port.start()
     try:
-        legacy_isolation = LegacyIsolation(pair.legacy_app, pair.legacy_binding)
+        legacy_isolation = LegacyIsolation(pair.legacy_app, pair.legacy_db)
         try:
-            port_isolation = await PortIsolation.open(
-                pair.pool_root, pair.database_url, pair.new_pool_path
+            port_isolation = await open_new_isolation(
+                pair.pool_root, pair.database_url, pair.new_db
             )
             try:
                 with Lane("parity-legacy") as lane:
@@ -275,7 +275,7 @@ class _CaseRunner:
                 outgoing = self._outgoing(case, index, step, jar)
                 answer = await (
                     self._via_other(case, outgoing, side, other)
-                    if step.via_other
+                    if step.crosses_to(side.name)
                     else side.target.send(outgoing)
                 )
                 _keep_cookies(jar, answer)
@@ -319,7 +319,7 @@ def _may_overlap(case: ParityCase) -> bool:
     """Reads run on both sides at once. Writes do not: the two outer transactions would
     wait on each other's row locks (or deadlock), which is timing, not parity; nor do
     cases with a ``via: other`` step, which use both sides' connections."""
-    return case.kind == "read" and not any(step.via_other for step in case.steps)
+    return case.kind == "read" and all(step.via == "self" for step in case.steps)
 
 
 def _observation(

@@ -12,23 +12,24 @@ Example:
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from parity_tests.errors import TargetError
-from parity_tests.isolation import LegacyBinding
+from parity_tests.stacks import Stack
 
 
 @dataclass(frozen=True)
 class AppPair:
-    """In-process apps: ``new_root`` is where ``new_pool_path`` starts (the FastAPI app)."""
+    """In-process apps and where each keeps its database handle (``parity_tests.stacks``);
+    ``new_root`` is where the new side's attribute paths start when ``new_app`` wraps it."""
 
     legacy_app: Any
     new_app: Any
     database_url: str
+    legacy_db: Stack
+    new_db: Stack
     new_root: Any = None
-    legacy_binding: LegacyBinding = field(default_factory=LegacyBinding)
-    new_pool_path: str = "state.services.database.pool"
 
     @property
     def pool_root(self) -> Any:

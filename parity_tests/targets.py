@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 import httpx
 
@@ -63,13 +64,20 @@ _BUILDER = httpx.Client(base_url=BASE_URL)  # builds requests, never sends one
 
 
 def _built(request: Outgoing) -> httpx.Request:
-    return _build(
-        request.method,
-        request.path,
-        tuple(request.query.items()),
-        tuple(request.headers.items()),
-        request.body,
-    )
+    """The request a client sends for ``request``; TargetError (the case's error, not the
+    run's) when its path cannot be sent as it is written."""
+    if not request.path.startswith("/"):
+        raise TargetError(f"{request.method} {request.path!r}: a path starts with '/'")
+    try:
+        return _build(
+            request.method,
+            request.path,
+            tuple(request.query.items()),
+            tuple(request.headers.items()),
+            request.body,
+        )
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise TargetError(f"{request.method} {request.path!r}: cannot be sent ({exc})") from exc
 
 
 # Both sides get the same request (and legacy may get it twice): build it once.
@@ -81,8 +89,9 @@ def _build(
     headers: tuple[tuple[str, str], ...],
     body: bytes | None,
 ) -> httpx.Request:
+    # The whole URL, not a path joined to a base: "//x/y" stays a path, never a host.
     built = _BUILDER.build_request(
-        method, path, params=dict(query) or None, headers=dict(headers), content=body
+        method, BASE_URL + path, params=dict(query) or None, headers=dict(headers), content=body
     )
     built.read()
     return built
@@ -95,7 +104,14 @@ class WsgiTarget:
         self._app = app
 
     async def send(self, request: Outgoing) -> Answer:
-        return _answer(call_wsgi(self._app, _built(request)))
+        built = _built(request)
+        try:
+            return _answer(call_wsgi(self._app, built))
+        except TargetError:
+            raise
+        except Exception as exc:
+            # What a WSGI server answers 500 to; here it is this case's error, named.
+            raise TargetError(f"{request.method} {request.path}: the app raised {exc!r}") from exc
 
     async def close(self) -> None:
         return None
@@ -135,7 +151,9 @@ def call_wsgi(app: Any, request: httpx.Request) -> httpx.Response:
         "wsgi.run_once": False,
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
-        "PATH_INFO": url.path,
+        # As a server sets it: the percent-decoded bytes, as latin-1 (PEP 3333), so any
+        # UTF-8 path reaches the app unchanged.
+        "PATH_INFO": unquote_to_bytes(url.raw_path.split(b"?")[0]).decode("latin-1"),
         "QUERY_STRING": url.query.decode("ascii"),
         "SERVER_NAME": url.host,
         "SERVER_PORT": str(url.port or {"http": 80, "https": 443}[url.scheme]),
@@ -206,7 +224,13 @@ async def call_asgi(app: Any, request: httpx.Request) -> httpx.Response:
             if not message.get("more_body", False):
                 done.set()
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception as exc:
+        # Starlette answers 500 and then re-raises for the server to log: the client got
+        # that answer. Raised before a whole answer was sent, it is this case's error.
+        if not (status and done.is_set()):
+            raise TargetError(f"{request.method} {url.path}: the app raised {exc!r}") from exc
     if not status or not done.is_set():
         raise TargetError(f"{request.method} {url.path}: the app sent no complete response")
     return httpx.Response(status[0], headers=headers, content=b"".join(parts))

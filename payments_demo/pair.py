@@ -18,6 +18,7 @@ from typing import Any
 
 from parity_tests.errors import TargetError
 from parity_tests.pair import AppPair
+from parity_tests.stacks import Stack
 
 
 def reference_pair(wrap_new: Callable[[Any], Any] | None = None) -> AppPair:
@@ -33,4 +34,6 @@ def reference_pair(wrap_new: Callable[[Any], Any] | None = None) -> AppPair:
     config = {"DATABASE_URL": database_url, "SECRET_KEY": secret}
     port = create_port(load_settings({**config, "REDIS_URL": "", "DB_POOL_MIN_SIZE": "0"}))
     new_app = wrap_new(port) if wrap_new else port
-    return AppPair(create_legacy(config), new_app, database_url, new_root=port)
+    legacy_db = Stack("sessionmaker", "extensions.legacy_db.sessions")
+    new_db = Stack("asyncpg_pool", "state.services.database.pool")
+    return AppPair(create_legacy(config), new_app, database_url, legacy_db, new_db, port)

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ import pytest
 
 if TYPE_CHECKING:
     from parity_tests.cases import ParityCase
+    from parity_tests.pair import AppPair
     from parity_tests.results import ParityResult
 
 _RESULTS = pytest.StashKey[dict[str, "ParityResult"]]()
@@ -36,10 +37,11 @@ _TARGET = pytest.StashKey["ParityTarget"]()
 
 @dataclass(frozen=True, slots=True)
 class ParityTarget:
-    """What ``--parity`` runs: the cases folder and the app pair, both resolved."""
+    """What ``--parity`` runs: the cases folder, and how to build the app pair (on first use:
+    it imports the apps)."""
 
     cases: Path
-    pair: str
+    app_pair: Callable[[], AppPair]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +82,8 @@ def project_target(cwd: Path, cases: str | None, pair: str | None) -> ParityTarg
         raw = load_toml(project.config) if project.config else {}
         settings = load_parity(raw, project.root)
         found = settings.cases_dir(cwd / cases if cases else None)
-        target = ParityTarget(found, settings.pair_spec(pair))
+        apps = raw.get("apps", {})
+        target = ParityTarget(found, lambda: settings.app_pair(pair, apps))
     except (ParityError, PlanError) as exc:
         raise pytest.UsageError(f"--parity: {exc}") from exc
     if not target.cases.is_dir():
@@ -145,7 +148,6 @@ def _results(session: pytest.Session) -> dict[str, ParityResult]:
     if _RESULTS not in session.stash:
         from parity_tests.errors import ParityError
         from parity_tests.harness import RunOptions
-        from parity_tests.pair import load_pair
         from parity_tests.runner import run_cases
 
         config = session.config
@@ -154,7 +156,7 @@ def _results(session: pytest.Session) -> dict[str, ParityResult]:
         options = RunOptions(noise=not config.getoption("parity_no_noise"))
         _use_project_database()
         try:
-            pair = load_pair(target.pair)
+            pair = target.app_pair()
         except ParityError as exc:
             pytest.fail(f"--parity: {exc}", pytrace=False)
         results = run_cases(cases, pair, target.cases, options)

@@ -48,11 +48,12 @@ def run(
     from parity_tests.cases import load_cases
     from parity_tests.errors import ParityError
     from parity_tests.harness import RunOptions
-    from parity_tests.pair import AppPair, RemotePair, load_pair
+    from parity_tests.pair import AppPair, RemotePair
     from parity_tests.report import write_html
     from parity_tests.runner import run_cases
 
-    settings = _parity(read_config(None))
+    raw = read_config(None)
+    settings = _parity(raw)
     try:
         directory = settings.cases_dir(cases)
         loaded = load_cases(directory)
@@ -61,7 +62,7 @@ def run(
             target = RemotePair(legacy_url, new_url)
         else:
             require_database_url()
-            target = load_pair(settings.pair_spec(pair))
+            target = settings.app_pair(pair, raw.get("apps", {}))
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("parity", total=len(loaded))
             results = run_cases(
@@ -137,7 +138,6 @@ def coverage_command(
     from parity_tests.cases import load_cases
     from parity_tests.coverage import coverage
     from parity_tests.errors import ParityError
-    from parity_tests.pair import load_pair
     from parity_tests.results import load
     from parity_tests.runner import LAST_RUN
 
@@ -145,9 +145,8 @@ def coverage_command(
     settings = _parity(raw)
     try:
         directory = settings.cases_dir(cases)
-        spec = settings.pair_spec(pair)
         require_database_url()
-        apps = load_pair(spec)
+        apps = settings.app_pair(pair, raw.get("apps", {}))
         loaded = load_cases(directory)
     except ParityError as exc:
         fail(str(exc))

@@ -118,3 +118,72 @@ def test_asgi_call_matches_httpx_asgi_transport(request_: Outgoing) -> None:
 
     expected, direct = asyncio.run(both())
     assert direct == expected
+
+
+def path_echo_flask() -> Flask:
+    app = Flask("paths")
+
+    @app.route("/<path:rest>")
+    def echo(rest: str) -> FlaskResponse:
+        # PATH_INFO as the server set it (Werkzeug's request.path folds a leading "//")
+        raw = flask_request.environ["PATH_INFO"].encode("latin-1").decode("utf-8")
+        return jsonify(path=raw)
+
+    @app.route("/boom")
+    def boom() -> FlaskResponse:
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True  # as under a test client: the raise escapes
+    return app
+
+
+def path_echo_asgi() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    @app.get("/{rest:path}")
+    async def echo(request: Request) -> dict[str, str]:
+        return {"path": request.url.path}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "seen"),
+    [
+        pytest.param("/books/café", "/books/café", id="utf-8-beyond-latin-1"),
+        pytest.param("/books/€uro", "/books/€uro", id="euro-sign"),
+        pytest.param("/books/caf%C3%A9", "/books/café", id="percent-encoded"),
+        pytest.param("//evil.example/x", "//evil.example/x", id="leading-slashes-stay-a-path"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("side", ["wsgi", "asgi"])
+def test_any_path_reaches_the_app_as_a_server_would_pass_it(path, seen, side):
+    target = WsgiTarget(path_echo_flask()) if side == "wsgi" else AsgiTarget(path_echo_asgi())
+    answer = asyncio.run(target.send(Outgoing("GET", path)))
+
+    assert answer.response.status == 200
+    assert json.loads(answer.response.body) == {"path": seen}
+
+
+@pytest.mark.parametrize(
+    "outgoing",
+    [
+        pytest.param(Outgoing("GET", "books"), id="no-leading-slash"),
+        pytest.param(Outgoing("GET", "/boom"), id="the-app-raises"),
+    ],
+)
+@pytest.mark.parametrize("side", ["wsgi", "asgi"])
+def test_what_cannot_be_sent_or_answered_is_the_cases_error(outgoing, side):
+    from parity_tests.errors import TargetError
+
+    target = WsgiTarget(path_echo_flask()) if side == "wsgi" else AsgiTarget(path_echo_asgi())
+    if side == "asgi" and outgoing.path == "/boom":
+        # Starlette sent its 500 before re-raising: that answer is what a client gets.
+        assert asyncio.run(target.send(outgoing)).response.status == 500
+        return
+    with pytest.raises(TargetError, match=r"GET .*(starts with|raised RuntimeError)"):
+        asyncio.run(target.send(outgoing))

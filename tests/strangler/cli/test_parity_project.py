@@ -14,15 +14,21 @@ from strangler.cli import app
 ROOT = Path(__file__).resolve().parents[3]
 
 
+NO_PAIR = "no app pair: [parity] legacy_db and new_db"
+
+
 @pytest.mark.parametrize(
     ("toml", "args", "said"),
     [
         pytest.param(None, ["run"], "no parity cases named", id="run-without-cases"),
         pytest.param(None, ["coverage"], "no parity cases named", id="coverage-without-cases"),
-        pytest.param('[parity]\ncases = "cases"\n', ["coverage"], "no app pair named",
+        pytest.param('[parity]\ncases = "cases"\n', ["coverage"], NO_PAIR,
                      id="coverage-without-pair"),
-        pytest.param('[parity]\ncases = "cases"\n', ["run"], "no app pair named",
-                     id="run-without-pair"),
+        pytest.param('[parity]\ncases = "cases"\n', ["run"], NO_PAIR, id="run-without-pair"),
+        pytest.param('[parity]\ncases = "cases"\nlegacy_db = "django"\n', ["run"],
+                     "[parity]: unknown database stack 'django'", id="unknown-stack"),
+        pytest.param('[parity]\ncases = "cases"\nnew_db = "asyncpg_pool"\n', ["run"],
+                     "asyncpg_pool needs where its handle is", id="stack-without-where"),
         pytest.param('[parity]\ncase = "cases"\n', ["run"], "[parity]: unknown keys ['case']",
                      id="misspelt-key"),
     ],
