@@ -2,7 +2,7 @@
 write, its number of parity cases, its last parity result and its current mode.
 
 Example:
-    >>> route_matches("GET /api/v1/accounts/{account_id}", "GET /api/v1/accounts/{id}")
+    >>> route_matches("GET /api/v1/orders/{order_id}", "GET /api/v1/orders/{id}")
     True
 """
 

@@ -4,7 +4,7 @@ One flag per route key. The name is ``route.`` + the lower-case method + one dot
 part per path segment, so it is valid in Unleash (``[A-Za-z0-9._~-]``, at most 100
 characters) and in a URL without escaping:
 
-- a path parameter ``{payment_id}`` becomes ``~payment_id``; the one converter route keys
+- a path parameter ``{order_id}`` becomes ``~order_id``; the one converter route keys
   carry, ``{name:path}`` (a parameter that spans segments), becomes ``~name~path`` (any
   other converter, such as ``{id:int}``, is dropped: route keys carry none);
 - an empty segment (``/`` or a trailing slash) becomes a bare ``~``;
@@ -18,10 +18,10 @@ steps all call it, so the group id the router hashes callers with is the name Un
 evaluates. The global kill switch is the flag ``strangler.kill_switch``.
 
 Example:
-    >>> route_flag_name("GET /api/v1/payments/{payment_id}")
-    'route.get.api.v1.payments.~payment_id'
-    >>> route_key_for_flag("route.get.api.v1.payments.~payment_id")
-    'GET /api/v1/payments/{payment_id}'
+    >>> route_flag_name("GET /api/v1/orders/{order_id}")
+    'route.get.api.v1.orders.~order_id'
+    >>> route_key_for_flag("route.get.api.v1.orders.~order_id")
+    'GET /api/v1/orders/{order_id}'
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ class Snapshot:
 class RouteInfo:
     """What the route table knows of one route key: who implements it and whether it writes."""
 
-    key: str  # "GET /api/v1/payments/{payment_id}"
+    key: str  # "GET /api/v1/orders/{order_id}"
     in_legacy: bool
     in_new: bool
     is_write: bool

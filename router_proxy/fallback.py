@@ -14,9 +14,9 @@ committed before it failed is replayed by legacy, never applied twice. A write w
 a key never falls back: the new side's answer goes out untouched.
 
 Example:
-    >>> rules = load_fallback({"fallback": {"POST /api/v1/payments": "legacy"}})
+    >>> rules = load_fallback({"fallback": {"POST /api/v1/orders": "legacy"}})
     >>> from rollout.types import RouteInfo
-    >>> write = RouteInfo("POST /api/v1/payments", True, True, True, "route.post")
+    >>> write = RouteInfo("POST /api/v1/orders", True, True, True, "route.post")
     >>> rules.setting(write).value, may_fall_back(write, "POST", [], rules)
     ('legacy', False)
     >>> may_fall_back(write, "POST", [(b"idempotency-key", b"k1")], rules)

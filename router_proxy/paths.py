@@ -2,7 +2,7 @@
 backend serves.
 
 A path with dot segments (``/x/../hello``, ``/%2e%2e/hello`` once decoded) or empty
-segments (``//api/v1/payments``) may be read as another path by whoever serves it:
+segments (``//api/v1/orders``) may be read as another path by whoever serves it:
 werkzeug merges leading slashes, HTTP clients and proxies resolve dot segments. The
 router looks such a path up twice, as sent and as a normalising backend would take it
 (``canonical``); when the two select different routes, no backend gets it (400) and the

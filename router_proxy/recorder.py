@@ -5,7 +5,7 @@ Opt-in per route in strangler.toml, in percent of the route's requests (``"*"``:
 route not named; ``strangler serve --record 10`` sets it)::
 
     [record_sample]
-    "GET /api/v1/accounts/{account_id}" = 100
+    "GET /api/v1/orders/{order_id}" = 100
     "*" = 5
 
 A sampled request's body and answer are copied as they pass (the same recorder the shadow

@@ -1,6 +1,6 @@
 """The route table: every ``METHOD /template`` either app serves, and a fast matcher.
 
-Keys come from the Flask ``url_map`` (``<int:account_id>`` becomes ``{account_id}``) and
+Keys come from the Flask ``url_map`` (``<int:order_id>`` becomes ``{order_id}``) and
 the Starlette/FastAPI routes. A route both apps serve is one key even when the two name
 its parameters differently: routes are merged by *shape* (the template with parameter
 names blanked), and the key keeps the legacy app's spelling.
@@ -42,7 +42,7 @@ class RouteSpec:
     """One method of one route as one app declares it."""
 
     method: str
-    template: str  # "/accounts/{account_id}" (a path converter: "{name:path}")
+    template: str  # "/orders/{order_id}" (a path converter: "{name:path}")
     regex: str  # the app's own pattern for the whole path, without anchors
     in_legacy: bool
     in_new: bool
@@ -77,7 +77,7 @@ class RouteTable:
         found = self._static.get((method, path))
         if found is not None:
             return found
-        # Longest static prefix first: "/api/v1/payments" before "/api/v1" before "/api".
+        # Longest static prefix first: "/api/v1/orders" before "/api/v1" before "/api".
         end = len(path)
         while end > 0:
             end = path.rfind("/", 0, end)
@@ -127,8 +127,8 @@ def _specificity(template: str) -> tuple[int, int, int]:
 
 
 def _bucket_of(template: str) -> str:
-    """The static segments before the first variable: ``/api/v1/payments/{id}`` ->
-    ``/api/v1/payments`` (``""`` for a template that starts with a variable)."""
+    """The static segments before the first variable: ``/api/v1/orders/{id}`` ->
+    ``/api/v1/orders`` (``""`` for a template that starts with a variable)."""
     return template[: template.rfind("/", 0, template.index("{"))]
 
 

@@ -3,7 +3,7 @@
 One comparator for the offline parity runs and the online shadow. Per-route rules come
 from ``strangler.toml``::
 
-    [compare."GET /api/v1/payments/{payment_id}"]
+    [compare."GET /api/v1/orders/{order_id}"]
     ignore = ["$.created_at", "$.data[*].id"]   # paths dropped from both bodies
     unordered = ["$.data"]                      # lists compared as multisets
     tolerance = 0.01                            # numbers within this are equal

@@ -1,6 +1,6 @@
 """Rollout steps with analysis, per route, from ``strangler.toml``::
 
-    [rollout."GET /api/v1/accounts/{account_id}"]
+    [rollout."GET /api/v1/orders/{order_id}"]
     steps = ["shadow:500", "canary:1", "canary:5", "canary:25", "canary:50", "new"]
     hold = "5m"                # each canary/new step holds this long before promotion
     max_error_rate = 0.01      # 5xx share of the new backend's answers

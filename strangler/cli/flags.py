@@ -5,7 +5,7 @@ default) or the one given with ``--provider``. Every running router picks a chan
 its own (LISTEN/NOTIFY for embedded, the SDK's poll for Unleash).
 
 Example:
-    strangler flags set "GET /api/v1/payments/{payment_id}" --mode canary --percent 25
+    strangler flags set "GET /api/v1/orders/{order_id}" --mode canary --percent 25
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Draft:
 
 
 def port(
-    route: str = typer.Argument(..., help='A route key, e.g. "GET /api/v1/accounts/{account_id}".'),
+    route: str = typer.Argument(..., help='A route key, e.g. "GET /api/v1/orders/{order_id}".'),
     out: Path = typer.Option(Path("ported"), "--out", help="The folder to write into."),
     config: Path | None = CONFIG_OPTION,
     legacy_app: str | None = typer.Option(None, help="Legacy WSGI app (module:attr)."),

@@ -5,7 +5,7 @@ Every command writes the flag through the active provider (``[flags]``, ``--prov
 stores the step in ``guard_state`` and records an audit event, exactly as the guard does.
 
 Example:
-    strangler rollout advance "GET /api/v1/accounts/{account_id}"   # starts: shadow:500
+    strangler rollout advance "GET /api/v1/orders/{order_id}"   # starts: shadow:500
     strangler rollout status
 """
 

@@ -31,7 +31,7 @@ _VARIABLE = re.compile(r"{(\w+)(?::path)?}")
 
 
 def function_name(route_key: str) -> str:
-    """``GET /api/v1/accounts/{account_id}`` -> ``get_api_v1_accounts_account_id``."""
+    """``GET /api/v1/orders/{order_id}`` -> ``get_api_v1_orders_order_id``."""
     return re.sub(r"[^a-z0-9]+", "_", route_key.lower()).strip("_")
 
 
