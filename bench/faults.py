@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
 import psycopg2
@@ -37,6 +36,7 @@ from bench.harness import CLIENT_CORE, machine_line, write_section
 from bench.loadgen import Mix, Outcome, closed_loop, open_loop
 from payments_demo.seed import Dataset
 from strangler.deploy.supervisor import healthy
+from strangler.unleash_local import unleash_home
 
 SOAK_SECONDS = 110.0
 LOAD_SHARE = 0.8
@@ -49,7 +49,6 @@ REDIS_START = [
 ]  # fmt: skip
 PG_CLUSTER = ("15", "main")
 PG_TIMEOUT = 180.0
-UNLEASH_TOOLS = Path(__file__).resolve().parent.parent / "tools" / "unleash" / "node_modules"
 
 
 @dataclass
@@ -409,7 +408,8 @@ def main() -> str:
     os.sched_setaffinity(0, {int(CLIENT_CORE)})  # the load generator's core; servers: core 0
     url, data = seeded_database(accounts=500, payments_per_account=10, name=DEPLOY_DB)
     mix = build_mix(data)
-    unleash = (UNLEASH_TOOLS / "unleash-server").exists() and shutil.which("node") is not None
+    installed = (unleash_home() / "node_modules" / "unleash-server").exists()
+    unleash = installed and shutil.which("node") is not None
     with services_left_running(url), Deployment(url, "half-migrated", Workers(), unleash) as dep:
         capacity = measure_capacity(dep, mix)
         rate = LOAD_SHARE * capacity

@@ -1,9 +1,12 @@
-"""A local Unleash server (unleash-server from tools/unleash) on the local PostgreSQL.
+"""A local Unleash server (the pinned unleash-server of ``strangler/unleash``) on PostgreSQL.
 
-Used by ``make unleash`` (``python -m strangler.unleash_local``) and by the test suite:
-installs the pinned server into ``tools/unleash/node_modules`` once (``npm install``,
-about 40 s), creates its database if missing, starts ``node server.js`` with API tokens
-from the environment (or generated), waits for ``/health`` and prints URL and tokens.
+Used by ``make unleash`` (``python -m strangler.unleash_local``), ``strangler up --unleash``
+and the test suite. The package ships only ``package.json``, its lock file and
+``server.js``; the first start installs the server (``npm install``, about 40 s) into a
+cache folder of this user, ``~/.cache/strangler/unleash-<version>`` (``XDG_CACHE_HOME``;
+``STRANGLER_UNLEASH_HOME`` names another), never into the installed package. It creates
+its database if missing, starts ``node server.js`` with API tokens from the environment
+(or generated), waits for ``/health`` and prints URL and tokens.
 
 Example:
     >>> url = "postgresql://postgres@127.0.0.1:5432/unleash"
@@ -21,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -32,8 +36,17 @@ from sqlalchemy.engine import make_url
 
 from rollout.errors import UnleashUnavailable
 
-TOOLS_DIR = Path(__file__).resolve().parent.parent / "tools" / "unleash"
-SERVER_PACKAGE = TOOLS_DIR / "node_modules" / "unleash-server" / "package.json"
+SOURCE_DIR = Path(__file__).resolve().parent / "unleash"
+SHIPPED = ("package.json", "package-lock.json", "server.js")
+
+
+def unleash_home(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the server is installed and runs from (one per pinned version, per user)."""
+    if environ.get("STRANGLER_UNLEASH_HOME"):
+        return Path(environ["STRANGLER_UNLEASH_HOME"])
+    version = json.loads((SOURCE_DIR / "package.json").read_text())["dependencies"]
+    cache = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "strangler" / f"unleash-{version['unleash-server']}"
 
 
 @dataclass
@@ -54,16 +67,28 @@ class LocalUnleash:
                 self.process.wait()
 
 
-def ensure_installed(tools_dir: Path = TOOLS_DIR, timeout: float = 600) -> None:
-    if (tools_dir / "node_modules" / "unleash-server" / "package.json").exists():
-        return
+def ensure_installed(home: Path | None = None, timeout: float = 600) -> Path:
+    """The install folder, with the shipped files current and the server installed."""
+    home = home or unleash_home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        for name in SHIPPED:
+            shipped = (SOURCE_DIR / name).read_bytes()
+            target = home / name
+            if not target.exists() or target.read_bytes() != shipped:
+                target.write_bytes(shipped)
+    except OSError as exc:
+        raise UnleashUnavailable(f"cannot prepare {home} for Unleash ({exc})") from exc
+    if (home / "node_modules" / "unleash-server" / "package.json").exists():
+        return home
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise UnleashUnavailable("node and npm are needed to run Unleash (not on PATH)")
     command = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
     try:
-        subprocess.run(command, cwd=tools_dir, check=True, timeout=timeout, capture_output=True)
+        subprocess.run(command, cwd=home, check=True, timeout=timeout, capture_output=True)
     except (subprocess.SubprocessError, OSError) as exc:
-        raise UnleashUnavailable(f"npm install in {tools_dir} failed ({exc})") from exc
+        raise UnleashUnavailable(f"npm install in {home} failed ({exc})") from exc
+    return home
 
 
 def ensure_database(database_url: str) -> None:
@@ -108,7 +133,7 @@ def start_local_unleash(
     log_path: Path | None = None,
     ready_timeout: float = 90,
 ) -> LocalUnleash:
-    ensure_installed()
+    home = ensure_installed()
     ensure_database(database_url)
     admin = admin_token or f"*:*.{secrets.token_hex(16)}"
     client = client_token or f"default:development.{secrets.token_hex(16)}"
@@ -123,7 +148,7 @@ def start_local_unleash(
     }
     output = log_path.open("ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        ["node", "server.js"], cwd=TOOLS_DIR, env=env, stdout=output, stderr=output
+        ["node", "server.js"], cwd=home, env=env, stdout=output, stderr=output
     )
     server = LocalUnleash(f"http://127.0.0.1:{port}", admin, client, process)
     _wait_healthy(server, ready_timeout)

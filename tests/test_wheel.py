@@ -83,6 +83,7 @@ def test_the_wheel_holds_the_shim_and_nothing_of_the_demo_project(wheel):
     assert "strangler/db/migrations/versions/0002_flags_and_parity_ledger.py" in names
     assert "rollout/dashboard/templates/overview.html" in names
     assert "parity_tests/templates/report.html" in names
+    assert "strangler/unleash/server.js" in names  # the local Unleash server, installed on use
 
 
 def test_its_declared_dependencies_are_met_and_the_command_runs_from_an_empty_folder(

@@ -4,6 +4,7 @@ settings alone (pure, so the command lines are testable without starting anythin
 Example:
     >>> from strangler.deploy import UpConfigError
 from strangler.deploy.settings import UpSettings
+from strangler.unleash_local import node_database_url, unleash_home
     >>> apps = {"apps": {"legacy": "myapp:app", "new": "myapp.asgi:app"}}
     >>> specs = process_specs(UpSettings(), apps, Path("strangler.toml"), None)
     >>> [spec.name for spec in specs]
@@ -20,6 +21,7 @@ from typing import Any
 
 from strangler.deploy import UpConfigError
 from strangler.deploy.settings import UpSettings
+from strangler.unleash_local import node_database_url, unleash_home
 
 # The apps trust forwarding headers from one hop, the router; so they listen on loopback
 # only (whatever [up] host the router binds), and the router reaches them from there.
@@ -28,7 +30,6 @@ LOOPBACK = "127.0.0.1"
 # strangler.deploy.legacy_entry; importing that module imports the legacy app.
 LEGACY_ENTRY = "strangler.deploy.legacy_entry:app"
 LEGACY_APP_VARIABLE = "STRANGLER_LEGACY_APP"
-UNLEASH_DIR = Path(__file__).resolve().parent.parent.parent / "tools" / "unleash"
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,14 @@ def unleash_spec(up: UpSettings, unleash: UnleashPlan) -> ProcessSpec:
     env = {
         "SEND_TELEMETRY": "false",
         "CHECK_VERSION": "false",
-        "UNLEASH_DATABASE_URL": unleash.database_url.replace("postgresql://", "postgres://"),
+        "UNLEASH_DATABASE_URL": node_database_url(unleash.database_url),
         "UNLEASH_PORT": str(up.unleash_port),
         "UNLEASH_ADMIN_TOKEN": unleash.admin_token,
         "UNLEASH_CLIENT_TOKEN": unleash.client_token,
     }
     argv = ("node", "server.js")
-    return ProcessSpec("unleash", argv, up.url(up.unleash_port) + "/health", env, UNLEASH_DIR, 0)
+    health = up.url(up.unleash_port) + "/health"
+    return ProcessSpec("unleash", argv, health, env, unleash_home(), 0)
 
 
 def _app_url(port: int) -> str:
