@@ -21,6 +21,7 @@ from pathlib import Path
 import typer
 
 from strangler.cli._common import fail
+from strangler.cli.init_stack import FLASK_LOGIN_KEY, Stack, detect
 from strangler.project import CONFIG_NAME
 
 CANDIDATE_FILES = ("wsgi.py", "app.py", "application.py", "main.py", "asgi.py")
@@ -28,6 +29,8 @@ FACTORY_NAMES = ("create_app", "make_app")
 FLASK_CLASSES = ("Flask",)
 ASGI_CLASSES = ("FastAPI", "Starlette")
 STATE_LINE = ".strangler/"
+LEGACY_DB_EXAMPLE = ("flask_sqlalchemy", "or sessionmaker:module:Session")
+NEW_DB_EXAMPLE = ("sqlalchemy_async:module:SessionLocal", "or asyncpg_pool:state.pool")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +53,16 @@ def init(
     if legacy is None:
         fail("no Flask app found (FLASK_APP, wsgi.py, app.py, ...): name it with --legacy-app")
     new = Found(new_app, "--new-app") if new_app else find_asgi_app(root)
-    config.write_text(render(legacy, new))
+    stack = detect(root)
+    config.write_text(render(legacy, new, stack))
     ignored = ignore_state(root / ".gitignore")
     typer.echo(f"wrote {config.name}: legacy {legacy.target} ({legacy.why})")
     typer.echo(f"  new {new.target} ({new.why})" if new else "  no ASGI app found yet")
     for found in (legacy, new):
         if found is not None:
             _say_whether_it_loads(found)
+    for line in _stack_lines(stack):
+        typer.echo(line)
     if ignored:
         typer.echo(f"added {STATE_LINE} to .gitignore (the embedded database and secrets)")
     typer.echo(NEXT)
@@ -141,16 +147,37 @@ def _constructs(value: ast.expr, classes: tuple[str, ...]) -> bool:
     return name in classes
 
 
-def render(legacy: Found, new: Found | None) -> str:
+def _stack_lines(stack: Stack) -> list[str]:
+    said = [f"  sticky canaries by flask-login's {stack.session_key}"] if stack.session_key else []
+    for side, found in (("legacy", stack.legacy_db), ("new", stack.new_db)):
+        if found:
+            said.append(f"  parity holds the {side} database as {found}")
+    return said
+
+
+def _setting(key: str, value: str, example: str, why: str) -> str:
+    """``key = "value"``, or the example commented out when nothing was found."""
+    line = f'{key} = "{value or example}"'
+    return f"{line:<36} # {why}" if value else f"# {line:<34} # {why}"
+
+
+def render(legacy: Found, new: Found | None, stack: Stack = Stack()) -> str:
     new_line = (
         f'new = "{new.target}"{" " * max(1, 30 - len(new.target))}# found: {new.why}'
         if new
         else '# new = "yourapp_next.main:app"  # your FastAPI (ASGI) app, once there is one'
     )
+    identity = _setting(
+        "session_key", stack.session_key, FLASK_LOGIN_KEY, "a key of the Flask session"
+    )
     return TEMPLATE.format(
         legacy=f'legacy = "{legacy.target}"{" " * max(1, 27 - len(legacy.target))}'
         f"# found: {legacy.why}",
         new=new_line,
+        identity_table="[identity]" if stack.session_key else "# [identity]",
+        identity=identity,
+        legacy_db=_setting("legacy_db", stack.legacy_db, *LEGACY_DB_EXAMPLE),
+        new_db=_setting("new_db", stack.new_db, *NEW_DB_EXAMPLE),
     )
 
 
@@ -170,9 +197,16 @@ mode = "inprocess"                   # or "remote": gunicorn and uvicorn serve, 
 # max_body_bytes = 0                 # 413 past this many bytes (0: no limit)
 
 # Who a caller is, for sticky canaries (README "Sticky canaries"); anonymous browsers
-# get the router's own cookie. For example, flask-login's session key:
-# [identity]
-# session_key = "_user_id"
+# get the router's own cookie. A key of the Flask session is checked with the app's SECRET_KEY.
+{identity_table}
+{identity}
+
+# Parity cases (`strangler parity run`, `pytest --parity`): a folder of case files and a
+# _world.json, and where each app keeps its database, so writes run in savepoints.
+[parity]
+cases = "parity_cases"
+{legacy_db}
+{new_db}
 
 [flags]
 provider = "embedded"                # flags in PostgreSQL (DATABASE_URL, else an embedded

@@ -112,3 +112,34 @@ def test_an_app_found_that_does_not_import_is_said(tmp_path):
 
     assert result.returncode == 0
     assert "note: 'wsgi:app': cannot import wsgi" in result.stderr
+
+
+ASYNC_DB = (
+    "from sqlalchemy.ext.asyncio import async_sessionmaker\nSessionLocal = async_sessionmaker()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "identity", "legacy_db", "new_db"),
+    [
+        pytest.param({"app.py": FACTORY}, None, None, None, id="nothing-to-read"),
+        pytest.param({"app.py": FACTORY, "shop/auth.py": "import flask_login\n",
+                      "shop/models.py": "from flask_sqlalchemy import SQLAlchemy\n",
+                      "shop_next/db.py": ASYNC_DB},
+                     "_user_id", "flask_sqlalchemy", "sqlalchemy_async:shop_next.db:SessionLocal",
+                     id="flask-login-flask-sqlalchemy-async"),
+        pytest.param({"app.py": FACTORY, ".venv/lib/x.py": "import flask_login\n",
+                      "tests/test_x.py": ASYNC_DB}, None, None, None, id="venv-and-tests-skipped"),
+    ],
+)  # fmt: skip
+def test_init_reads_the_login_and_database_stacks(tmp_path, files, identity, legacy_db, new_db):
+    write(tmp_path, files)
+
+    result = strangler(tmp_path, "init")
+
+    assert result.returncode == 0, result.stderr
+    written = tomllib.loads((tmp_path / "strangler.toml").read_text())
+    assert written.get("identity", {}).get("session_key") == identity
+    assert written["parity"].get("legacy_db") == legacy_db
+    assert written["parity"].get("new_db") == new_db
+    assert written["parity"]["cases"] == "parity_cases"
