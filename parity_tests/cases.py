@@ -3,10 +3,10 @@
 A case file::
 
     {"id": "refund-twice-exceeds",
-     "route": "POST /api/v1/payments/{payment_id}/refunds",
+     "route": "POST /api/v1/orders/{order_id}/refunds",
      "description": "a second refund above what is left is refused",
-     "setup": ["UPDATE payments SET refunded_cents = 900 WHERE id = 'pay_…'"],
-     "steps": [{"method": "POST", "path": "/api/v1/payments/pay_…/refunds",
+     "setup": ["UPDATE orders SET refunded_cents = 900 WHERE id = 'ord_…'"],
+     "steps": [{"method": "POST", "path": "/api/v1/orders/ord_…/refunds",
                 "auth": "alice", "json": {"amount_cents": 200}}],
      "compare": {"ignore": ["$.created_at"], "unordered": [], "headers": ["content-type"]},
      "accepted": {"reason": "…", "paths": ["status"]}}

@@ -3,17 +3,17 @@
 Legacy and the port, each in its own transaction, draw different sequence values and
 random ids, and stamp different times. ``Normaliser`` learns the generated values from
 the rows a case inserted (their primary keys) and from the run's start time, then
-rewrites responses and row changes: an inserted ``accounts.id`` of 57 becomes
-``<accounts.id#1>`` wherever it appears (an ``id``/``*_id`` field, a ``pay_…`` string,
+rewrites responses and row changes: an inserted ``orders.id`` of 57 becomes
+``<orders.id#1>`` wherever it appears (an ``id``/``*_id`` field, an ``ord_…`` string,
 inside a stored JSON answer), and a timestamp after the run started becomes ``<now>``.
 Seeded values are left alone, so a wrong id or date of existing data is still caught.
 
 Example:
     >>> from datetime import datetime, UTC
     >>> n = Normaliser(datetime(2026, 1, 1, tzinfo=UTC))
-    >>> n.learn_insert("payments", ("pay_" + "a" * 24,))
-    >>> n.value({"id": "pay_" + "a" * 24, "created_at": "2027-01-01T00:00:00.000000Z"})
-    {'id': '<payments.id#1>', 'created_at': '<now>'}
+    >>> n.learn_insert("orders", ("ord_" + "a" * 24,))
+    >>> n.value({"id": "ord_" + "a" * 24, "created_at": "2027-01-01T00:00:00.000000Z"})
+    {'id': '<orders.id#1>', 'created_at': '<now>'}
 """
 
 from __future__ import annotations

@@ -130,6 +130,15 @@ def eventually(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
     return result
 
 
+def stored_comparisons(project: Project) -> int:
+    """What the guard and the dashboard read: the traffic windows every router writes."""
+    with psycopg2.connect(project.env["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute("SELECT coalesce(sum(comparisons), 0) FROM route_windows WHERE route_key = %s",
+                    (BOOK,))  # fmt: skip
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def comparisons(base: str) -> int:
     status = httpx.get(f"{base}/_strangler/status").json()
     rows = [row for row in status["routes"] if row["route"] == BOOK]
@@ -146,6 +155,7 @@ def test_the_walk_from_shadow_to_new_and_back(set_up: Project, router: str) -> N
         status = httpx.get(f"{router}/_strangler/status").json()
         [row] = [row for row in status["routes"] if row["route"] == BOOK]
         assert row["mismatches"] == 0, row
+        eventually(lambda: stored_comparisons(set_up) >= 1, timeout=30)  # in the database
 
         set_up.run("strangler", "flags", "set", BOOK, "--mode", "canary", "--percent", "50")
         eventually(lambda: _canary_seen(router))
