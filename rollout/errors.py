@@ -6,7 +6,6 @@ RolloutError
 ├── LedgerError      the parity ledger could not store a mismatch
 ├── RouteKeyError    not a 'METHOD /path' route key, or not a route flag name (a ValueError)
 ├── WindowError      the traffic windows could not be written or read
-├── FleetError       the fleet-wide router counters could not be published or read
 ├── AuditError       an audit event could not be stored
 ├── GuardError       a rollout step command that cannot apply (no plan, already at the end)
 └── ProviderError    a flag provider failed (never raised on the request path)
@@ -52,10 +51,6 @@ class RecordingError(RolloutError):
 
 
 class WindowError(RolloutError):
-    pass
-
-
-class FleetError(RolloutError):
     pass
 
 

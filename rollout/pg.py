@@ -1,6 +1,6 @@
 """The one way this process talks to PostgreSQL: a few autocommit psycopg2 connections per
 database URL, shared by every store of the router (flags audit, ledger, recorder, owners,
-windows, fleet counters, guard state, dashboard readers), with one reconnect and outage
+windows (the fleet counters), guard state, dashboard readers), with one reconnect and outage
 policy.
 
 - ``shared(url)`` gives the process's ``Database`` for ``url`` (one per URL, counted:

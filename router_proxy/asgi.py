@@ -81,7 +81,7 @@ def build_router(
     """What ``strangler serve`` runs: settings, the ``[flags]`` provider (``flags``
     overrides it; ``provider`` replaces it), shadow with comparator (``rules`` replace
     ``[compare."KEY"]``) and ledger, owner lookups, the traffic recorder
-    (``[record_sample]``), metrics, fleet counters, windows and guard, the dashboard
+    (``[record_sample]``), metrics, windows (the fleet counters) and guard, the dashboard
     (``coverage`` feeds its parity column). ``apps`` as for ``build_app``; ``extend`` is
     given the assembly last, before it is built. Raises ConfigError or PlanError."""
     from rollout.evidence.compare import load_rules

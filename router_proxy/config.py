@@ -41,7 +41,6 @@ ENV_NAMES = {
     "STRANGLER_SHADOW_MAX_INFLIGHT": "shadow_max_inflight",
     "SECRET_KEY": "secret_key",
     "DATABASE_URL": "database_url",
-    "STRANGLER_COUNTERS_URL": "counters_url",
 }
 
 
@@ -81,11 +80,6 @@ class Settings:
     circuit_reset_seconds: float = 30.0
     # The apps' database: API key -> owner for sticky canaries, and the parity ledger.
     database_url: str = ""
-    # Where router processes share their counters: "" for database_url's PostgreSQL, or a
-    # redis:// URL (rollout.telemetry.fleet).
-    counters_url: str = ""
-    # Seconds between publishes: how far behind the other processes' share can be.
-    fleet_interval: float = 2.0
     shadow_concurrency: int = 8  # copies in flight; more are dropped, never queued
     shadow_timeout: float = 2.0
     # The cap of every copy the router keeps (shadow, recorder, fallback), request and

@@ -61,7 +61,7 @@ def attach_dashboard(
         coverage=coverage,
     )
     if assembly.fleet is not None:
-        sources.totals = assembly.fleet.publisher.store.totals
+        sources.totals = assembly.fleet.windows.totals
     url = assembly.settings.database_url
     if url:
         _attach_database_sources(assembly, sources, url)

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from rollout.errors import FleetError
+from rollout.errors import WindowError
 from rollout.flags.base import FlagProvider
-from rollout.telemetry.fleet import ProcessCounts, summed
+from rollout.telemetry.counts import ProcessCounts, summed
 from rollout.types import RouteFlag, Snapshot
 from router_proxy.errors import error_body, render_json, send_json
 from router_proxy.fleet import FleetLink
@@ -189,7 +189,7 @@ async def status_payload(view: RouterView, per_process: bool = False) -> dict[st
                 totals = summed(processes)
             else:
                 totals = await view.fleet.totals()
-        except FleetError as exc:
+        except WindowError as exc:
             payload["fleet_error"] = str(exc)
         else:
             counters = {key: RouteCounters.from_flat(named) for key, named in totals.items()}

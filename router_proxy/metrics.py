@@ -134,6 +134,9 @@ class PrometheusSink:
     def rejection(self, reason: str) -> None:
         REJECTIONS.labels(reason).inc()
 
+    def counted(self, route_key: str, name: str, n: int = 1) -> None:
+        """The status counters only (skipped writes, compare and ledger errors)."""
+
 
 def sample_gauges(provider: FlagProvider, legacy: object) -> None:
     """The values that are states, not events: read them now. ``legacy``: the legacy

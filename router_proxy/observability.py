@@ -2,10 +2,9 @@
 windows and, when ``strangler.toml`` has ``[rollout."KEY"]`` steps, the guard.
 
 - metrics: always (``/_strangler/metrics``), gauges sampled once a second;
-- fleet: with ``DATABASE_URL`` (or ``counters_url``), this process's counters published
-  every ``fleet_interval`` seconds for the fleet-wide totals of ``/_strangler/status``
-  (``router_proxy.fleet``);
-- windows: with ``DATABASE_URL``, this process's tallies flushed to ``route_windows``;
+- windows: with ``DATABASE_URL``, this process's tallies flushed to ``route_windows``,
+  the one cross-process store: the guard's numbers, and the fleet-wide totals of
+  ``/_strangler/status`` (``router_proxy.fleet``);
 - guard: with windows, rollout steps and a writable flag provider (embedded, or Unleash
   with ``UNLEASH_ADMIN_TOKEN``); every process runs one, an advisory lock lets one act.
   It starts after the windows it reads, so it stops before them.
@@ -29,11 +28,10 @@ from rollout.guard.control import RolloutControl
 from rollout.guard.runner import GuardRunner
 from rollout.guard.state import GuardStateStore
 from rollout.guard.steps import guard_interval, parse_rollout
-from rollout.telemetry.fleet import FleetPublisher, open_fleet
-from rollout.telemetry.windows import WindowStore, new_process_id
+from rollout.telemetry.windows import WindowStore
 from rollout.types import Backend
 from router_proxy.fleet import FleetLink
-from router_proxy.lifespan import background, closing, in_thread, started
+from router_proxy.lifespan import background, closing, in_thread
 from router_proxy.metrics import PrometheusSink, mark_process_dead, sample_forever
 
 if TYPE_CHECKING:
@@ -49,12 +47,10 @@ def attach_observability(
     plans = parse_rollout(raw)
     interval = guard_interval(raw)
     attach_metrics(assembly)
-    process_id = new_process_id()  # one name in route_windows and in the fleet counters
-    attach_fleet(assembly, process_id)
     url = assembly.settings.database_url
     if not url:
         return None
-    windows = attach_windows(assembly, url, process_id)
+    windows = attach_windows(assembly, url)
     if not plans:
         return None
     try:
@@ -82,21 +78,11 @@ def attach_metrics(assembly: Assembly) -> None:
     assembly.run(background(lambda: sample_forever(provider, legacy)))
 
 
-def attach_fleet(assembly: Assembly, process_id: str | None = None) -> FleetLink | None:
-    settings = assembly.settings
-    store = open_fleet(settings.counters_url, settings.database_url)
-    if store is None:
-        return None
-    publisher = FleetPublisher(store, process_id)
-    link = assembly.fleet = FleetLink(assembly.stats, publisher, settings.fleet_interval)
-    assembly.run(started(link.start, link.close))
-    return link
-
-
 def attach_windows(
     assembly: Assembly, database_url: str, process_id: str | None = None
 ) -> WindowStore:
     windows = assembly.windows = WindowStore(database_url, process_id=process_id)
     assembly.stats.sinks.append(windows)
+    assembly.fleet = FleetLink(windows)
     assembly.run(in_thread(windows.start, windows.stop))
     return windows

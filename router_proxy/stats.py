@@ -2,8 +2,9 @@
 (traffic windows, Prometheus metrics) that hear about every event.
 
 Only the event loop writes them (shadow work in threads hands its result back first), so
-plain integers need no lock. They count this router process only and start at zero;
-``router_proxy.fleet`` publishes them so ``/_strangler/status`` can show the fleet's sum. Sinks
+plain integers need no lock. They count this router process only and start at zero; the
+traffic windows, a sink, share every event across processes, so ``/_strangler/status``
+can show the fleet's sum (``router_proxy.fleet``). Sinks
 (``rollout.telemetry.windows.WindowStore``, ``router_proxy.metrics.PrometheusSink``) must be cheap:
 they run on the request path.
 
@@ -39,6 +40,10 @@ class StatsSink(Protocol):
     def fallback(self, route_key: str, reason: str) -> None: ...
 
     def rejection(self, reason: str) -> None: ...
+
+    def counted(self, route_key: str, name: str, n: int = 1) -> None:
+        """One of the plain counters (``skipped_writes``, ``compare_errors``, ...)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -135,12 +140,19 @@ class RouterStats:
 
     def skipped_write(self, route_key: str) -> None:
         self.counters(route_key).skipped_writes += 1
+        self._counted(route_key, "skipped_writes", 1)
 
     def compare_failed(self, route_key: str, n: int = 1) -> None:
         self.counters(route_key).compare_errors += n
+        self._counted(route_key, "compare_errors", n)
 
     def ledger_failed(self, route_key: str, n: int = 1) -> None:
         self.counters(route_key).ledger_errors += n
+        self._counted(route_key, "ledger_errors", n)
+
+    def _counted(self, route_key: str, name: str, n: int) -> None:
+        for sink in self.sinks:
+            sink.counted(route_key, name, n)
 
     def rejected(self, reason: str) -> None:
         """The router refused a request itself (e.g. ``pool_saturated``: legacy threads)."""
@@ -149,11 +161,3 @@ class RouterStats:
 
     def as_json(self) -> dict[str, dict[str, Any]]:
         return {key: counters.as_json() for key, counters in sorted(self.routes.items())}
-
-    def flat(self) -> dict[tuple[str, str], int]:
-        """(route key, counter name) -> value: what ``rollout.telemetry.fleet`` publishes."""
-        return {
-            (key, name): n
-            for key, counters in self.routes.items()
-            for name, n in counters.flat().items()
-        }

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from rollout.dashboard.sources import CoverageCell
 from rollout.naming import route_flag_name
-from rollout.telemetry.fleet.store import Counts
+from rollout.telemetry.counts import Counts
 from rollout.telemetry.windows import WindowStats, totals
 from rollout.types import Snapshot
 
@@ -95,7 +95,7 @@ class TotalRow:
 
 
 def total_rows(counts: Counts) -> list[TotalRow]:
-    """One row per route from fleet counters (``rollout.telemetry.fleet``), sorted by path.
+    """One row per route from the fleet totals (``rollout.telemetry.windows``), sorted by path.
 
     >>> total_rows({"GET /x": {"requests.new": 3, "drops.busy": 2}})[0]
     TotalRow(key='GET /x', legacy=0, new=3, comparisons=0, mismatches=0, drops=2, fallbacks=0)

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from rollout.dashboard.changes import FlagChanges
 from rollout.dashboard.mismatches import MismatchReader
 from rollout.dashboard.rollouts import DashboardRollouts
-from rollout.telemetry.fleet.store import Counts
+from rollout.telemetry.counts import Counts
 from rollout.telemetry.windows import WindowStats
 from rollout.types import Snapshot
 
@@ -55,5 +55,5 @@ class DashboardSources:
     mismatches: MismatchReader | None = None
     coverage: Callable[[], Mapping[str, CoverageCell]] | None = None
     rollouts: DashboardRollouts | None = None  # the [rollout."KEY"] plans and their buttons
-    # Counters summed over every router process since the first started (rollout.telemetry.fleet).
+    # Counters summed over every router process since the first started (the windows').
     totals: Callable[[], Counts] | None = None

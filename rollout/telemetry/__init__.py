@@ -1,6 +1,6 @@
 """What every router process saw, shared across processes: the per-route traffic windows
-the guard and the dashboard read (``windows``: ``route_windows``) and the fleet-wide
-counters of ``/_strangler/status`` (``fleet``: PostgreSQL or Redis).
+(``windows``: ``route_windows``), the one store the guard, the dashboard and the fleet
+totals of ``/_strangler/status`` read (``counts``: their shape).
 
 Imports only the core (``rollout.pg``, ``rollout.errors``).
 """

@@ -1,15 +1,21 @@
-"""Traffic windows shared by every router process: what the guard and the dashboard read.
+"""Traffic windows shared by every router process: what the guard, the dashboard and the
+fleet totals of ``/_strangler/status`` read. The one cross-process counter store.
 
 Each router process tallies requests, status classes, a latency histogram, shadow
 comparisons, mismatches and drops per route, backend and 10-second window in memory (one
-lock, a dict lookup and a bisect per request), and a background thread flushes the tallies
-every few seconds into ``route_windows`` (migration 0003), adding to this process's own
-row. Readers sum the rows of all processes; percentiles come from the summed histogram,
-which is why latency is a fixed-bucket histogram and not a list of samples.
+lock, a dict lookup and a bisect per request), plus the counters the guard does not read
+(drops and fallbacks by reason, skipped writes, compare and ledger errors) in the row's
+``counters``; a background thread flushes the tallies every few seconds into
+``route_windows`` (migrations 0003, 0007), adding to this process's own row. Readers sum
+the rows of all processes; percentiles come from the summed histogram, which is why
+latency is a fixed-bucket histogram and not a list of samples.
 
 A flush that fails (database down) keeps its tallies and retries with the next one, so
 an outage delays the numbers instead of losing them; rows older than ``retention`` are
-pruned by the flushing thread.
+pruned by the flushing thread. Each flush also adds what it wrote to ``route_window_totals``
+in the same transaction: ``totals()`` (every router since the first started) reads that
+one small table, not every window (1.1 s for 200k window rows, measured), and pruning
+leaves it alone.
 
 Example:
     store = WindowStore("postgresql://postgres@127.0.0.1:5432/test")
@@ -27,6 +33,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +45,7 @@ import psycopg2.extras
 
 from rollout.errors import WindowError
 from rollout.pg import Lease, Outage, first_line
+from rollout.telemetry.counts import RETIRED, Counts, ProcessCounts
 
 WINDOW_SECONDS = 10
 # Milliseconds upper bounds; the last bucket catches everything slower.
@@ -62,7 +70,7 @@ BACKENDS = ("legacy", "new")
 _UPSERT = """
 INSERT INTO route_windows AS w (route_key, backend, window_start, process_id, requests,
     status_2xx, status_3xx, status_4xx, status_5xx, latency_bounds_ms, latency_counts,
-    comparisons, mismatches, shadow_drops)
+    comparisons, mismatches, shadow_drops, counters)
 VALUES %s
 ON CONFLICT (route_key, backend, window_start, process_id) DO UPDATE SET
     requests = w.requests + EXCLUDED.requests,
@@ -75,7 +83,33 @@ ON CONFLICT (route_key, backend, window_start, process_id) DO UPDATE SET
     ),
     comparisons = w.comparisons + EXCLUDED.comparisons,
     mismatches = w.mismatches + EXCLUDED.mismatches,
-    shadow_drops = w.shadow_drops + EXCLUDED.shadow_drops
+    shadow_drops = w.shadow_drops + EXCLUDED.shadow_drops,
+    counters = strangler_add_counters(w.counters, EXCLUDED.counters)
+"""
+# Every counter of a window row by its fleet name (router_proxy.stats.RouteCounters.flat).
+_COUNTED = """
+    SELECT route_key, process_id, 'requests.' || backend AS name, requests AS value FROM {rows}
+    UNION ALL SELECT route_key, process_id, 'comparisons', comparisons FROM {rows}
+    UNION ALL SELECT route_key, process_id, 'mismatches', mismatches FROM {rows}
+    UNION ALL SELECT route_key, process_id, c.key, c.value::bigint
+              FROM {rows}, jsonb_each_text({rows}.counters) AS c
+"""
+_ADD_TOTALS = """
+INSERT INTO route_window_totals AS t (route_key, name, value) VALUES %s
+ON CONFLICT (route_key, name) DO UPDATE SET value = t.value + EXCLUDED.value
+"""
+# Each process's windows, then "retired": what the totals hold beyond them (pruned windows).
+_PER_PROCESS = f"""
+WITH counted AS ({_COUNTED.format(rows="route_windows")}),
+seen AS (SELECT process_id, max(window_start) AS at FROM route_windows GROUP BY 1),
+live AS (SELECT route_key, name, sum(value) AS value FROM counted GROUP BY 1, 2)
+SELECT c.route_key, c.process_id, c.name, sum(c.value), max(seen.at)
+FROM counted AS c JOIN seen USING (process_id)
+WHERE c.value > 0 GROUP BY c.route_key, c.process_id, c.name
+UNION ALL
+SELECT t.route_key, %(retired)s, t.name, t.value - coalesce(live.value, 0), NULL
+FROM route_window_totals AS t LEFT JOIN live USING (route_key, name)
+WHERE t.value - coalesce(live.value, 0) > 0
 """
 _SUMMED = """
 SELECT route_key, backend, window_start, latency_bounds_ms, sum(requests), sum(status_2xx),
@@ -184,6 +218,7 @@ class _Tally:
     comparisons: int = 0
     mismatches: int = 0
     drops: int = 0
+    counters: Counter[str] = field(default_factory=Counter)  # fleet names: drops.busy, ...
 
     def add(self, other: _Tally) -> None:
         self.requests += other.requests
@@ -192,6 +227,7 @@ class _Tally:
         self.comparisons += other.comparisons
         self.mismatches += other.mismatches
         self.drops += other.drops
+        self.counters.update(other.counters)
 
 
 _Key = tuple[str, str, float]  # route key, backend, window start (epoch seconds)
@@ -240,11 +276,19 @@ class WindowStore:
 
     def drop(self, route_key: str, backend: str, reason: str) -> None:
         with self._lock:
-            self._tally(route_key, backend).drops += 1
+            tally = self._tally(route_key, backend)
+            tally.drops += 1
+            tally.counters[f"drops.{reason}"] += 1
 
     def fallback(self, route_key: str, reason: str) -> None:
-        """A fallback arrives as the new side's failed ``request`` (status 0 or 5xx): that is
-        what the guard's error rate needs; reasons are the metrics' and the counters'."""
+        """The guard's error rate sees a fallback as the new side's failed ``request``
+        (status 0 or 5xx); the reason is kept for the totals."""
+        self.counted(route_key, f"fallbacks.{reason}")
+
+    def counted(self, route_key: str, name: str, n: int = 1) -> None:
+        """A counter the guard does not read (``skipped_writes``, ``compare_errors``, ...)."""
+        with self._lock:
+            self._tally(route_key, "new").counters[name] += n
 
     def rejection(self, reason: str) -> None:
         """Rejections are counted as the 503s they answer with, in ``request``."""
@@ -301,8 +345,21 @@ class WindowStore:
         if not pending:
             return 0
         rows = [self._row(key, tally) for key, tally in pending.items()]
+        added = _fleet_counts(pending)
+
+        def write(cur: Any) -> None:
+            cur.execute("BEGIN")  # the windows and the totals they add to: both or neither
+            try:
+                psycopg2.extras.execute_values(cur, _UPSERT, rows)
+                if added:
+                    psycopg2.extras.execute_values(cur, _ADD_TOTALS, added)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
         try:
-            self._execute(lambda cur: psycopg2.extras.execute_values(cur, _UPSERT, rows))
+            self._execute(write)
         except WindowError:
             self._restore(pending)
             raise
@@ -322,6 +379,7 @@ class WindowStore:
             tally.comparisons,
             tally.mismatches,
             tally.drops,
+            psycopg2.extras.Json(dict(tally.counters)),
         )
 
     def _restore(self, pending: dict[_Key, _Tally]) -> None:
@@ -338,7 +396,8 @@ class WindowStore:
         return found
 
     def prune(self) -> int:
-        """Delete every process's rows older than ``retention``; returns rows deleted."""
+        """Delete every process's rows older than ``retention`` (the totals keep their
+        counts); returns rows deleted."""
         cutoff = datetime.fromtimestamp(self.clock(), UTC) - self.retention
         deleted: list[int] = []
 
@@ -348,6 +407,42 @@ class WindowStore:
 
         self._execute(delete)
         return deleted[0]
+
+    # --- the fleet totals: every router process since the first started ---
+
+    def per_process(self) -> list[ProcessCounts]:
+        """Each process's counters in the windows kept (last seen: its newest window), then
+        ``retired``: what the totals hold beyond them. This process's unflushed tallies are
+        not in it (``flush`` first). Raises WindowError."""
+        rows: list[tuple[Any, ...]] = []
+
+        def select(cur: Any) -> None:
+            cur.execute(_PER_PROCESS, {"retired": RETIRED})
+            rows.extend(cur.fetchall())
+
+        self._execute(select)
+        seen: dict[str, datetime | None] = {}
+        counts: dict[str, Counts] = {}
+        for route_key, process_id, name, value, last in rows:
+            seen[process_id] = last
+            counts.setdefault(process_id, {}).setdefault(route_key, {})[name] = int(value)
+        order = sorted(seen, key=lambda pid: (pid == RETIRED, pid))
+        return [ProcessCounts(pid, seen[pid], counts[pid]) for pid in order]
+
+    def totals(self) -> Counts:
+        """Every process since the first started (``route_window_totals``). Raises
+        WindowError."""
+        rows: list[tuple[Any, ...]] = []
+
+        def select(cur: Any) -> None:
+            cur.execute("SELECT route_key, name, value FROM route_window_totals WHERE value > 0")
+            rows.extend(cur.fetchall())
+
+        self._execute(select)
+        counts: Counts = {}
+        for route_key, name, value in rows:
+            counts.setdefault(route_key, {})[name] = int(value)
+        return counts
 
     # --- readers ---
 
@@ -374,6 +469,18 @@ class WindowStore:
                 action(cur)
         except psycopg2.Error as exc:
             raise WindowError(f"route_windows: {type(exc).__name__}: {first_line(exc)}") from exc
+
+
+def _fleet_counts(pending: dict[_Key, _Tally]) -> list[tuple[str, str, int]]:
+    """(route key, fleet name, count) of what a flush writes, for the running totals."""
+    added: Counter[tuple[str, str]] = Counter()
+    for (route_key, backend, _), tally in pending.items():
+        added[(route_key, f"requests.{backend}")] += tally.requests
+        added[(route_key, "comparisons")] += tally.comparisons
+        added[(route_key, "mismatches")] += tally.mismatches
+        for name, n in tally.counters.items():
+            added[(route_key, name)] += n
+    return [(route_key, name, n) for (route_key, name), n in sorted(added.items()) if n]
 
 
 def _stats_from_row(row: tuple[Any, ...]) -> WindowStats:

@@ -1,7 +1,7 @@
 """``strangler status``: per route, the mode and percent the routers serve, requests per
 backend, shadow comparisons, mismatches and drops, from a router's ``/_strangler/status``.
 
-A router with a fleet store (``DATABASE_URL``, or ``counters_url``) answers with the sum
+A router with ``DATABASE_URL`` (its traffic windows) answers with the sum
 over every router process, so one ``--url`` is enough; routers without one count only
 themselves, and several such ``--url`` are summed. ``--per-process`` shows each
 process's own as well (``retired``: routers that stopped).

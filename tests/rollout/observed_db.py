@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import Database
 
-OBSERVED_TABLES = "route_windows, guard_state, guard_leader, audit_log"
+OBSERVED_TABLES = "route_windows, route_window_totals, guard_state, guard_leader, audit_log"
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The overview shows the fleet's totals: this router's requests plus those another
-router process published to the same database."""
+router process wrote to the same database's traffic windows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 from rollout.flags.static import StaticProvider
 from rollout.plan import parse_plan
-from rollout.telemetry.fleet import FleetPublisher, PostgresFleetStore
+from rollout.telemetry.windows import WindowStore
 from tests.conftest import TEST_SECRET_KEY
 from tests.fixtures.rollout import wait_until
 from tests.rollout.dashboard.conftest import TOKEN, login
@@ -18,8 +18,12 @@ KEY = "GET /shadowed/{case}"
 
 
 def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
-    other = FleetPublisher(PostgresFleetStore(fleet_db.url), "other-host:7:aa")
-    other.publish({(KEY, "requests.legacy"): 40, (KEY, "fallbacks.5xx"): 2})
+    other = WindowStore(fleet_db.url, process_id="other-host:7:aa")
+    for _ in range(40):
+        other.request(KEY, "legacy", 200, 0.001)
+    other.fallback(KEY, "5xx")
+    other.fallback(KEY, "5xx")
+    other.flush()
     provider = StaticProvider(parse_plan({"routes": {KEY: {"mode": "shadow"}}}))
     with ExitStack() as stack:
         running = stack.enter_context(
@@ -29,7 +33,6 @@ def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
                 provider,
                 env={"SECRET_KEY": TEST_SECRET_KEY, "STRANGLER_DASHBOARD_TOKEN": TOKEN},
                 database_url=fleet_db.url,
-                fleet_interval=0.2,
             )
         )
         for _ in range(3):
@@ -43,4 +46,4 @@ def test_overview_totals_add_every_router_process(dashboard_db, fleet_db):
 
         wait_until(lambda: total("legacy") == "43")
         assert total("fallbacks") == "2"
-    other.store.close()
+    other.close()

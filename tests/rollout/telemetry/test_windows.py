@@ -119,3 +119,59 @@ def test_percentile(counts, q, expected):
 
 def test_retention_is_configurable(observed_db):
     assert WindowStore(observed_db.url, retention=timedelta(minutes=5)).retention.seconds == 300
+
+
+def test_the_fleet_totals_sum_every_process_and_keep_the_counters_the_guard_does_not_read(
+    two_processes,
+):
+    a, b = two_processes
+    for store, n in ((a, 3), (b, 2)):
+        for _ in range(n):
+            store.request(ROUTE, "legacy", 200, 0.001)
+    a.comparison(ROUTE, "new", mismatch=True)
+    b.drop(ROUTE, "new", "busy")
+    b.drop(ROUTE, "new", "busy")
+    a.fallback(ROUTE, "5xx")
+    a.counted(ROUTE, "skipped_writes")
+    b.counted(ROUTE, "compare_errors", 2)
+    a.flush(), b.flush()
+    b.drop(ROUTE, "new", "timeout")  # the same window again: added key by key
+    b.flush()
+
+    assert a.totals() == {
+        ROUTE: {
+            "requests.legacy": 5,
+            "comparisons": 1,
+            "mismatches": 1,
+            "drops.busy": 2,
+            "drops.timeout": 1,
+            "fallbacks.5xx": 1,
+            "skipped_writes": 1,
+            "compare_errors": 2,
+        }
+    }
+    processes = {p.process_id: p.routes[ROUTE] for p in b.per_process()}
+    assert processes["a"]["requests.legacy"] == 3 and processes["b"]["drops.busy"] == 2
+
+
+def test_what_pruned_windows_counted_stays_in_the_totals_as_retired(
+    two_processes, clock, observed_db
+):
+    a, b = two_processes
+    a.request(ROUTE, "legacy", 200, 0.001)
+    a.drop(ROUTE, "new", "cap")
+    b.request(ROUTE, "legacy", 200, 0.001)
+    a.flush(), b.flush()
+    clock.advance(a.retention.total_seconds() + 60)
+    b.request(ROUTE, "legacy", 200, 0.001)
+    b.flush()
+
+    before = a.totals()
+    assert a.prune() == 3  # a's legacy and new rows (the drop), b's legacy row
+    assert a.prune() == 0  # nothing is rolled up twice
+
+    assert a.totals() == before == {ROUTE: {"requests.legacy": 3, "drops.cap": 1}}
+    [live, retired] = a.per_process()
+    assert (live.process_id, live.routes[ROUTE]) == ("b", {"requests.legacy": 1})
+    assert (retired.process_id, retired.seen_at) == ("retired", None)
+    assert retired.routes[ROUTE] == {"requests.legacy": 2, "drops.cap": 1}

@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
+from payments_demo.schema import upgrade as upgrade_payments
 from payments_demo.schema import upgrade_all
 from strangler.db.migrate import upgrade
 
@@ -46,7 +47,7 @@ def test_concurrent_upgrades_all_reach_head(fresh_database):
     assert failures == []
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT version_num FROM strangler_alembic_version")
-        assert cur.fetchall() == [("0006",)]
+        assert cur.fetchall() == [(HEAD,)]
 
 
 def _tables(url: str) -> set[str]:
@@ -55,9 +56,10 @@ def _tables(url: str) -> set[str]:
         return {row[0] for row in cur.fetchall()}
 
 
+HEAD = "0007"
 ROUTER_TABLES = {
     "strangler_alembic_version", "rollout_flags", "rollout_switches", "parity_mismatches",
-    "route_windows", "guard_state", "audit_log", "router_processes", "router_counters",
+    "route_windows", "route_window_totals", "guard_state", "audit_log",
     "recorded_exchanges", "guard_leader",
 }  # fmt: skip
 
@@ -80,8 +82,10 @@ def test_router_upgrade_creates_only_the_routers_tables_and_leaves_the_apps_hist
 
 
 def test_a_database_migrated_before_the_split_is_adopted_not_migrated_twice(fresh_database):
-    # Before 0.2 one history held the demo's payments schema (0001) and the router's tables.
-    upgrade_all(fresh_database)
+    # Before 0.2 one history held the demo's payments schema (0001) and the router's tables
+    # (0002-0006).
+    upgrade_payments(fresh_database)
+    upgrade(fresh_database, "0006")
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("DROP TABLE strangler_alembic_version")
         cur.execute("UPDATE alembic_version SET version_num = '0006'")
@@ -90,6 +94,30 @@ def test_a_database_migrated_before_the_split_is_adopted_not_migrated_twice(fres
 
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT version_num FROM strangler_alembic_version")
-        assert cur.fetchall() == [("0006",)]
+        assert cur.fetchall() == [(HEAD,)]
         cur.execute("SELECT version_num FROM alembic_version")
         assert cur.fetchall() == [("0001",)]
+
+
+def test_the_old_fleet_counters_become_the_starting_totals(fresh_database):
+    # Before 0007 the fleet totals were a second store, which counted every window too.
+    upgrade(fresh_database, "0006")
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO router_counters (process_id, route_key, name, value) VALUES"
+            " ('p1', 'GET /x', 'requests.new', 10), ('retired', 'GET /x', 'requests.new', 5),"
+            " ('p1', 'GET /x', 'drops.busy', 3), ('p1', 'GET /x', 'mismatches', 1)"
+        )
+        cur.execute(
+            "INSERT INTO route_windows (route_key, backend, window_start, process_id, requests,"
+            " latency_bounds_ms, latency_counts, mismatches)"
+            " VALUES ('GET /x', 'new', now(), 'p1', 4, '{1}', '{4}', 1)"
+        )
+
+    upgrade(fresh_database)
+
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, value FROM route_window_totals ORDER BY name")
+        assert cur.fetchall() == [("drops.busy", 3), ("mismatches", 1), ("requests.new", 15)]
+        cur.execute("SELECT to_regclass('router_counters')")
+        assert cur.fetchone() == (None,)
