@@ -13,9 +13,9 @@ Split by concern, imports pointing one way (``make test`` checks it):
   flag name is made); ``plan``; ``pg`` (the PostgreSQL connection helper); ``errors``;
 * ``flags/``: where flags come from (embedded PostgreSQL with LISTEN/NOTIFY, Unleash,
   static) and the audited writers; a lookup never raises and never blocks;
-* ``telemetry/``: the traffic windows (and from them the fleet-wide counters) every router process
-  publishes; ``evidence/``: the comparator and the parity ledger; ``traffic/``: recorded
-  exchanges and their shapes;
+* ``telemetry/``: the traffic windows every router process writes (the guard's numbers and
+  the fleet-wide counters); ``evidence/``: the comparator and the parity ledger;
+  ``traffic/``: recorded exchanges and their shapes;
 * ``guard/``: rollout steps, judged on the windows, acted on through the flags;
 * ``dashboard/``: the Starlette app under ``/_strangler/``, above all of them.
 
