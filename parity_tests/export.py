@@ -24,7 +24,7 @@ from parity_tests.errors import ParityError
 
 _SELECT = (
     "SELECT route_key, request, legacy_response, new_response, differences "
-    "FROM parity_mismatches WHERE id = %s"
+    "FROM strangler.parity_mismatches WHERE id = %s"
 )
 
 

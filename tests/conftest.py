@@ -26,6 +26,7 @@ from payments_demo.schema import upgrade_all as upgrade
 from payments_demo.seed import TABLES
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+ROUTER_SCHEMA = "strangler"
 # The demo project (legacy_flask, fastapi_app, payments_demo) is this folder, not an installed
 # package: the servers tests start import it from here, as strangler's own children import
 # a user's project (strangler.project.enter).
@@ -86,7 +87,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.conn = psycopg2.connect(url)
+        # The router's tables are in schema "strangler" (migration 0008); tests read them
+        # unqualified, and what a test creates goes to public, where the apps look. The
+        # router itself names its schema (its connections keep the default search path).
+        self.conn = psycopg2.connect(url, options=f"-c search_path=public,{ROUTER_SCHEMA}")
         self.conn.autocommit = True
 
     def execute(self, sql: str, params: Any = None) -> None:

@@ -22,7 +22,7 @@ from rollout.dashboard.errors import DashboardDataError
 from rollout.pg import Lease
 
 _LATEST = """
-SELECT id, route_key, observed_at, source, request, differences FROM parity_mismatches
+SELECT id, route_key, observed_at, source, request, differences FROM strangler.parity_mismatches
 WHERE %(route)s::text IS NULL OR route_key = %(route)s
 ORDER BY observed_at DESC, id DESC LIMIT %(limit)s
 """

@@ -36,7 +36,7 @@ from rollout.evidence.compare import Difference, HttpResponse
 from rollout.pg import Lease
 
 _INSERT = """
-INSERT INTO parity_mismatches
+INSERT INTO strangler.parity_mismatches
     (route_key, source, request, legacy_response, new_response, differences)
 VALUES (%s, %s, %s, %s, %s, %s) RETURNING id
 """

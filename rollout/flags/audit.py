@@ -26,11 +26,11 @@ from rollout.errors import AuditError
 from rollout.pg import Lease
 
 _INSERT = """
-INSERT INTO audit_log (actor, source, action, route_key, before, after, reason)
+INSERT INTO strangler.audit_log (actor, source, action, route_key, before, after, reason)
 VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id
 """
 _SELECT = """
-SELECT id, at, actor, source, action, route_key, before, after, reason FROM audit_log
+SELECT id, at, actor, source, action, route_key, before, after, reason FROM strangler.audit_log
 WHERE (%(route)s::text IS NULL OR route_key = %(route)s)
 ORDER BY at DESC, id DESC LIMIT %(limit)s
 """

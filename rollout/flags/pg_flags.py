@@ -25,11 +25,11 @@ NOTIFY_CHANNEL = "strangler_flags"
 
 _SELECT_FLAGS = (
     "SELECT route_key, mode, percent, shadow_sample, stickiness, group_id, sandbox_writes,"
-    " reverse_shadow FROM rollout_flags"
+    " reverse_shadow FROM strangler.rollout_flags"
 )
-_SELECT_KILL_SWITCH = "SELECT enabled FROM rollout_switches WHERE name = %s"
+_SELECT_KILL_SWITCH = "SELECT enabled FROM strangler.rollout_switches WHERE name = %s"
 _UPSERT_FLAG = """
-INSERT INTO rollout_flags (route_key, flag_name, mode, percent, shadow_sample, stickiness,
+INSERT INTO strangler.rollout_flags (route_key, flag_name, mode, percent, shadow_sample, stickiness,
                            group_id, sandbox_writes, reverse_shadow, updated_by)
 VALUES (%(route_key)s, %(flag_name)s, %(mode)s, %(percent)s, %(shadow_sample)s,
         %(stickiness)s, %(group_id)s, %(sandbox_writes)s, %(reverse_shadow)s, %(actor)s)
@@ -40,7 +40,7 @@ ON CONFLICT (route_key) DO UPDATE SET
     updated_at = now(), updated_by = EXCLUDED.updated_by
 """
 _UPSERT_SWITCH = """
-INSERT INTO rollout_switches (name, enabled, updated_by) VALUES (%s, %s, %s)
+INSERT INTO strangler.rollout_switches (name, enabled, updated_by) VALUES (%s, %s, %s)
 ON CONFLICT (name) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now(),
                                  updated_by = EXCLUDED.updated_by
 """
@@ -84,7 +84,7 @@ def write_flag(conn: connection, route_key: str, flag: RouteFlag, actor: str) ->
 
 def delete_flag(conn: connection, route_key: str) -> None:
     with conn.cursor() as cur:
-        cur.execute("DELETE FROM rollout_flags WHERE route_key = %s", (route_key,))
+        cur.execute("DELETE FROM strangler.rollout_flags WHERE route_key = %s", (route_key,))
 
 
 def write_kill_switch(conn: connection, enabled: bool, actor: str) -> None:

@@ -41,13 +41,13 @@ log = logging.getLogger(__name__)
 LEADER = "guard"  # one guard per database
 LEASE_ROUNDS = 3  # a leader that missed this many renewals is replaced
 _TAKE_OR_RENEW = """
-INSERT INTO guard_leader (name, holder, expires_at)
+INSERT INTO strangler.guard_leader (name, holder, expires_at)
 VALUES (%(name)s, %(me)s, now() + %(ttl)s * interval '1 second')
 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
 WHERE guard_leader.holder = EXCLUDED.holder OR guard_leader.expires_at < now()
 RETURNING holder
 """
-_GIVE_BACK = "DELETE FROM guard_leader WHERE name = %(name)s AND holder = %(me)s"
+_GIVE_BACK = "DELETE FROM strangler.guard_leader WHERE name = %(name)s AND holder = %(me)s"
 
 
 class GuardRunner:

@@ -45,7 +45,7 @@ class GuardState:
 
 _COLUMNS = "route_key, step_index, status, step_started, reason, updated_at"
 _UPSERT = f"""
-INSERT INTO guard_state (route_key, step_index, status, step_started, reason, updated_at)
+INSERT INTO strangler.guard_state (route_key, step_index, status, step_started, reason, updated_at)
 VALUES (%(route)s, %(step)s, %(status)s, %(now)s, %(reason)s, %(now)s)
 ON CONFLICT (route_key) DO UPDATE SET
     step_index = EXCLUDED.step_index, status = EXCLUDED.status, reason = EXCLUDED.reason,
@@ -77,9 +77,8 @@ class GuardStateStore:
                 cur.execute("BEGIN")
                 # A transaction-scoped lock: it works behind PgBouncer's transaction pooling.
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"guard:{route_key}",))
-                cur.execute(
-                    f"SELECT {_COLUMNS} FROM guard_state WHERE route_key = %s", (route_key,)
-                )
+                query = f"SELECT {_COLUMNS} FROM strangler.guard_state WHERE route_key = %s"
+                cur.execute(query, (route_key,))
                 row = cur.fetchone()
                 yield cur, _state(row) if row else None
                 cur.execute("COMMIT")  # on an error instead, the connection rolls back
@@ -113,7 +112,7 @@ class GuardStateStore:
     def _select(self, where: str, params: tuple[Any, ...]) -> list[GuardState]:
         try:
             with self._db.cursor() as cur:
-                cur.execute(f"SELECT {_COLUMNS} FROM guard_state {where}", params)
+                cur.execute(f"SELECT {_COLUMNS} FROM strangler.guard_state {where}", params)
                 return [_state(row) for row in cur.fetchall()]
         except psycopg2.OperationalError as exc:
             raise GuardError(f"guard database unreachable: {type(exc).__name__}") from exc

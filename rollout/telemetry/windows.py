@@ -68,7 +68,7 @@ LATENCY_BOUNDS_MS: tuple[float, ...] = (
 BACKENDS = ("legacy", "new")
 
 _UPSERT = """
-INSERT INTO route_windows AS w (route_key, backend, window_start, process_id, requests,
+INSERT INTO strangler.route_windows AS w (route_key, backend, window_start, process_id, requests,
     status_2xx, status_3xx, status_4xx, status_5xx, latency_bounds_ms, latency_counts,
     comparisons, mismatches, shadow_drops, counters)
 VALUES %s
@@ -84,7 +84,7 @@ ON CONFLICT (route_key, backend, window_start, process_id) DO UPDATE SET
     comparisons = w.comparisons + EXCLUDED.comparisons,
     mismatches = w.mismatches + EXCLUDED.mismatches,
     shadow_drops = w.shadow_drops + EXCLUDED.shadow_drops,
-    counters = strangler_add_counters(w.counters, EXCLUDED.counters)
+    counters = strangler.strangler_add_counters(w.counters, EXCLUDED.counters)
 """
 # Every counter of a window row by its fleet name (router_proxy.stats.RouteCounters.flat).
 _COUNTED = """
@@ -94,28 +94,29 @@ _COUNTED = """
     UNION ALL SELECT route_key, process_id, c.key, c.value::bigint
               FROM {rows}, jsonb_each_text({rows}.counters) AS c
 """
+_TOTALS = "SELECT route_key, name, value FROM strangler.route_window_totals WHERE value > 0"
 _ADD_TOTALS = """
-INSERT INTO route_window_totals AS t (route_key, name, value) VALUES %s
+INSERT INTO strangler.route_window_totals AS t (route_key, name, value) VALUES %s
 ON CONFLICT (route_key, name) DO UPDATE SET value = t.value + EXCLUDED.value
 """
 # Each process's windows, then "retired": what the totals hold beyond them (pruned windows).
 _PER_PROCESS = f"""
-WITH counted AS ({_COUNTED.format(rows="route_windows")}),
-seen AS (SELECT process_id, max(window_start) AS at FROM route_windows GROUP BY 1),
+WITH counted AS ({_COUNTED.format(rows="strangler.route_windows")}),
+seen AS (SELECT process_id, max(window_start) AS at FROM strangler.route_windows GROUP BY 1),
 live AS (SELECT route_key, name, sum(value) AS value FROM counted GROUP BY 1, 2)
 SELECT c.route_key, c.process_id, c.name, sum(c.value), max(seen.at)
 FROM counted AS c JOIN seen USING (process_id)
 WHERE c.value > 0 GROUP BY c.route_key, c.process_id, c.name
 UNION ALL
 SELECT t.route_key, %(retired)s, t.name, t.value - coalesce(live.value, 0), NULL
-FROM route_window_totals AS t LEFT JOIN live USING (route_key, name)
+FROM strangler.route_window_totals AS t LEFT JOIN live USING (route_key, name)
 WHERE t.value - coalesce(live.value, 0) > 0
 """
 _SUMMED = """
 SELECT route_key, backend, window_start, latency_bounds_ms, sum(requests), sum(status_2xx),
        sum(status_3xx), sum(status_4xx), sum(status_5xx), sum(comparisons), sum(mismatches),
        sum(shadow_drops), array_agg(latency_counts)
-FROM route_windows
+FROM strangler.route_windows
 WHERE window_start >= %(since)s AND (%(route)s::text IS NULL OR route_key = %(route)s)
 GROUP BY route_key, backend, window_start, latency_bounds_ms
 ORDER BY route_key, backend, window_start
@@ -402,7 +403,7 @@ class WindowStore:
         deleted: list[int] = []
 
         def delete(cur: Any) -> None:
-            cur.execute("DELETE FROM route_windows WHERE window_start < %s", (cutoff,))
+            cur.execute("DELETE FROM strangler.route_windows WHERE window_start < %s", (cutoff,))
             deleted.append(cur.rowcount)
 
         self._execute(delete)
@@ -435,7 +436,7 @@ class WindowStore:
         rows: list[tuple[Any, ...]] = []
 
         def select(cur: Any) -> None:
-            cur.execute("SELECT route_key, name, value FROM route_window_totals WHERE value > 0")
+            cur.execute(_TOTALS)
             rows.extend(cur.fetchall())
 
         self._execute(select)

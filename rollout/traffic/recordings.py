@@ -50,19 +50,19 @@ RESPONSE_HEADERS = frozenset(
 _VARIABLE = re.compile(r"{(\w+)(:path)?}")
 
 _INSERT = """
-INSERT INTO recorded_exchanges
+INSERT INTO strangler.recorded_exchanges
     (route_key, backend, status, exchange, request_schema, response_schema)
 VALUES %s
 """
 # Keep the newest ``max_rows`` of the route: everything older than the max_rows-th goes.
 _TRIM = """
-DELETE FROM recorded_exchanges WHERE route_key = %(key)s AND id < (
-    SELECT id FROM recorded_exchanges WHERE route_key = %(key)s
+DELETE FROM strangler.recorded_exchanges WHERE route_key = %(key)s AND id < (
+    SELECT id FROM strangler.recorded_exchanges WHERE route_key = %(key)s
     ORDER BY id DESC OFFSET %(keep)s LIMIT 1)
 """
 _SELECT = """
 SELECT id, route_key, backend, status, {exchange}, request_schema, response_schema
-FROM recorded_exchanges {where} ORDER BY id
+FROM strangler.recorded_exchanges {where} ORDER BY id
 """
 # What route_shape reads: the schemas, not the (up to 256 KiB) bodies.
 _WITHOUT_BODIES = "exchange - 'request_body' - 'response_body'"

@@ -133,8 +133,8 @@ def eventually(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
 def stored_comparisons(project: Project) -> int:
     """What the guard and the dashboard read: the traffic windows every router writes."""
     with psycopg2.connect(project.env["DATABASE_URL"]) as conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(sum(comparisons), 0) FROM route_windows WHERE route_key = %s",
-                    (BOOK,))  # fmt: skip
+        cur.execute("SELECT coalesce(sum(comparisons), 0) FROM strangler.route_windows"
+                    " WHERE route_key = %s", (BOOK,))  # fmt: skip
         row = cur.fetchone()
     return int(row[0]) if row else 0
 

@@ -50,15 +50,16 @@ def test_concurrent_upgrades_all_reach_head(fresh_database):
         assert cur.fetchall() == [(HEAD,)]
 
 
-def _tables(url: str) -> set[str]:
+def _tables(url: str, schema: str = "public") -> set[str]:
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
         return {row[0] for row in cur.fetchall()}
 
 
-HEAD = "0007"
+HEAD = "0008"
+ROUTER_PATH = "-c search_path=strangler,public"
 ROUTER_TABLES = {
-    "strangler_alembic_version", "rollout_flags", "rollout_switches", "parity_mismatches",
+    "rollout_flags", "rollout_switches", "parity_mismatches",
     "route_windows", "route_window_totals", "guard_state", "audit_log",
     "recorded_exchanges", "guard_leader",
 }  # fmt: skip
@@ -67,15 +68,24 @@ ROUTER_TABLES = {
 def test_router_upgrade_creates_only_the_routers_tables_and_leaves_the_apps_history(
     fresh_database,
 ):
-    # A user's app keeps its own Alembic history in alembic_version: never read nor moved.
+    # A user's app keeps its own Alembic history in alembic_version: never read nor moved;
+    # and its own tables may be named like the router's.
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
         cur.execute("INSERT INTO alembic_version VALUES ('0003')")
         cur.execute("CREATE TABLE widgets (id int)")
+        cur.execute("CREATE TABLE audit_log (what text)")
+        cur.execute("INSERT INTO audit_log VALUES ('theirs')")
 
     upgrade(fresh_database)
 
-    assert _tables(fresh_database) == ROUTER_TABLES | {"alembic_version", "widgets"}
+    assert _tables(fresh_database, "strangler") == ROUTER_TABLES
+    assert _tables(fresh_database) == {
+        "alembic_version", "widgets", "audit_log", "strangler_alembic_version"
+    }  # fmt: skip
+    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT what FROM public.audit_log")
+        assert cur.fetchall() == [("theirs",)]
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT version_num FROM alembic_version")
         assert cur.fetchall() == [("0003",)]
@@ -84,11 +94,17 @@ def test_router_upgrade_creates_only_the_routers_tables_and_leaves_the_apps_hist
 def test_a_database_migrated_before_the_split_is_adopted_not_migrated_twice(fresh_database):
     # Before 0.2 one history held the demo's payments schema (0001) and the router's tables
     # (0002-0006).
+    # (0002-0006), all in schema public.
     upgrade_payments(fresh_database)
     upgrade(fresh_database, "0006")
+    old = ROUTER_TABLES - {"route_window_totals"}
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("DROP TABLE strangler_alembic_version")
         cur.execute("UPDATE alembic_version SET version_num = '0006'")
+        for table in old:
+            cur.execute(f"ALTER TABLE strangler.{table} SET SCHEMA public")
+        cur.execute("ALTER FUNCTION strangler.rollout_notify_change() SET SCHEMA public")
+        cur.execute("INSERT INTO public.audit_log (actor, source, action) VALUES ('a', 'cli', 'x')")
 
     upgrade_all(fresh_database)
 
@@ -97,12 +113,16 @@ def test_a_database_migrated_before_the_split_is_adopted_not_migrated_twice(fres
         assert cur.fetchall() == [(HEAD,)]
         cur.execute("SELECT version_num FROM alembic_version")
         assert cur.fetchall() == [("0001",)]
+        cur.execute("SELECT actor FROM strangler.audit_log")  # moved, rows and all
+        assert cur.fetchall() == [("a",)]
+    assert _tables(fresh_database, "strangler") == ROUTER_TABLES
+    assert not old & _tables(fresh_database)
 
 
 def test_the_old_fleet_counters_become_the_starting_totals(fresh_database):
     # Before 0007 the fleet totals were a second store, which counted every window too.
     upgrade(fresh_database, "0006")
-    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+    with psycopg2.connect(fresh_database, options=ROUTER_PATH) as conn, conn.cursor() as cur:
         cur.execute(
             "INSERT INTO router_counters (process_id, route_key, name, value) VALUES"
             " ('p1', 'GET /x', 'requests.new', 10), ('retired', 'GET /x', 'requests.new', 5),"
@@ -116,7 +136,7 @@ def test_the_old_fleet_counters_become_the_starting_totals(fresh_database):
 
     upgrade(fresh_database)
 
-    with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
+    with psycopg2.connect(fresh_database, options=ROUTER_PATH) as conn, conn.cursor() as cur:
         cur.execute("SELECT name, value FROM route_window_totals ORDER BY name")
         assert cur.fetchall() == [("drops.busy", 3), ("mismatches", 1), ("requests.new", 15)]
         cur.execute("SELECT to_regclass('router_counters')")
