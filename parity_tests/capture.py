@@ -149,3 +149,11 @@ def transplant_sql(change: RowChange, keys: TableKeys) -> tuple[str, Any]:
     assert change.after is not None
     sets = ", ".join(f"{_quoted(c)} = r.{_quoted(c)}" for c in change.after)
     return f"UPDATE {table} t SET {sets} FROM {source} WHERE {where}", change.after
+
+
+def uncaptured(setup: Iterable[str]) -> list[str]:
+    """The statements that run a case's setup with capture off: setup is the same on both
+    sides by construction, so only the case's own effects count. No setup: none."""
+    statements = list(setup)
+    return [CAPTURE_OFF, *statements, CAPTURE_ON] if statements else []
+

@@ -35,12 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from parity_tests.capture import (
-    CAPTURE_OFF,
     CAPTURE_ON,
     READ_LOG,
     RowChange,
     TableKeys,
+    net_changes,
     transplant_sql,
+    uncaptured,
 )
 from parity_tests.errors import IsolationError, Retryable
 from parity_tests.stacks import Stack, locate, replace
@@ -93,7 +94,6 @@ class FlaskSQLAlchemyHandles(LegacyHandles):
         db = app.extensions.get("sqlalchemy")
         if db is None:
             raise IsolationError("flask_sqlalchemy: the legacy app has no Flask-SQLAlchemy db")
-        self._app = app
         with app.app_context():
             self._engines = db.engines
             super().__init__(db.session.session_factory, db.session, self._engines[None])
@@ -151,20 +151,10 @@ class LegacyIsolation:
 
     async def begin_case(self, setup: Iterable[str]) -> None:
         self._savepoint = self._conn.begin_nested()
-        self._run_uncaptured(setup)
-
-    def _run_uncaptured(self, statements: Iterable[str]) -> None:
-        # Setup is the same on both sides by construction: only the case's own effects count.
-        statements = list(statements)
-        if statements:
-            self._run(CAPTURE_OFF)
-            for statement in statements:
-                self._run(statement)
-            self._run(CAPTURE_ON)
+        for statement in uncaptured(setup):
+            self._run(statement)
 
     async def changes(self, keys: TableKeys) -> list[RowChange]:
-        from parity_tests.capture import net_changes
-
         rows = self._run(READ_LOG).fetchall()
         return net_changes([tuple(row) for row in rows], keys)
 
@@ -264,19 +254,11 @@ class PoolIsolation:
     async def begin_case(self, setup: Iterable[str]) -> None:
         self._savepoint = self._conn.transaction()
         await self._savepoint.start()
-        statements = list(setup)
-        if statements:
-            await self._run(CAPTURE_OFF)
-            for statement in statements:
-                await self._run(statement)
-            await self._run(CAPTURE_ON)
+        for statement in uncaptured(setup):
+            await self._run(statement)
 
     async def changes(self, keys: TableKeys) -> list[RowChange]:
-        from parity_tests.capture import net_changes
-
-        rows = await self._conn.fetch(READ_LOG)
-        log = [(r[0], r[1], _json(r[2]), _json(r[3])) for r in rows]
-        return net_changes(log, keys)
+        return _net_changes(await self._conn.fetch(READ_LOG), keys)
 
     async def apply(self, changes: Iterable[RowChange], keys: TableKeys) -> None:
         for change in changes:
@@ -329,19 +311,11 @@ class AsyncSessionIsolation:
 
     async def begin_case(self, setup: Iterable[str]) -> None:
         self._savepoint = await self._conn.begin_nested()
-        statements = list(setup)
-        if statements:
-            await self._run(CAPTURE_OFF)
-            for statement in statements:
-                await self._run(statement)
-            await self._run(CAPTURE_ON)
+        for statement in uncaptured(setup):
+            await self._run(statement)
 
     async def changes(self, keys: TableKeys) -> list[RowChange]:
-        from parity_tests.capture import net_changes
-
-        rows = (await self._run(READ_LOG)).fetchall()
-        log = [(r[0], r[1], _json(r[2]), _json(r[3])) for r in rows]
-        return net_changes(log, keys)
+        return _net_changes((await self._run(READ_LOG)).fetchall(), keys)
 
     async def apply(self, changes: Iterable[RowChange], keys: TableKeys) -> None:
         for change in changes:
@@ -380,6 +354,11 @@ def _translated(sqlstate: str | None, exc: Exception) -> IsolationError:
     if sqlstate in RETRYABLE_SQLSTATES:
         return Retryable(sqlstate)
     return IsolationError(f"harness statement failed (SQLSTATE {sqlstate}): {exc}")
+
+
+def _net_changes(rows: Iterable[Any], keys: TableKeys) -> list[RowChange]:
+    """The log as an async driver returns it (JSON columns as text) into row changes."""
+    return net_changes([(r[0], r[1], _json(r[2]), _json(r[3])) for r in rows], keys)
 
 
 def _json(value: Any) -> Any:

@@ -11,18 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
 
-from strangler.db.migrate import sqlalchemy_url
+from strangler.db.migrate import alembic_config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
-    command.upgrade(config, revision)
+    command.upgrade(alembic_config(url, MIGRATIONS), revision)
 
 
 def upgrade_all(url: str) -> None:

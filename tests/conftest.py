@@ -14,6 +14,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,26 +53,33 @@ def _with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    server = _server_url()
-    name = f"strangler_test_{os.getpid()}"
+@contextmanager
+def empty_database(server: str, name: str) -> Iterator[str]:
+    """A database ``name`` made anew on ``server`` (a URL of any database there); its URL.
+    Dropped on exit, connections and all."""
     admin = psycopg2.connect(server)
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name}")
-    url = _with_database(server, name)
-    upgrade(url)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
-    yield url
-    if previous is not None:
-        os.environ["DATABASE_URL"] = previous
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            cur.execute(f"CREATE DATABASE {name}")
+        yield _with_database(server, name)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with empty_database(_server_url(), f"strangler_test_{os.getpid()}") as url:
+        upgrade(url)
+        previous = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
+        yield url
+        if previous is not None:
+            os.environ["DATABASE_URL"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +51,12 @@ def detect(root: Path) -> Stack:
 
 
 def _sources(root: Path) -> list[Path]:
-    found = []
-    for path in sorted(root.rglob("*.py")):
-        parts = path.relative_to(root).parts
-        if any(part.startswith(".") or part in SKIPPED for part in parts[:-1]):
-            continue
-        found.append(path)
-    return found
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        # pruned, not filtered: a site-packages inside the project is never walked
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in SKIPPED]
+        found.extend(Path(folder) / name for name in files if name.endswith(".py"))
+    return sorted(found)
 
 
 def _imported(tree: ast.Module) -> set[str]:

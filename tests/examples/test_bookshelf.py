@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import psycopg2
 import pytest
-from sqlalchemy.engine import make_url
 
+from tests.conftest import empty_database
 from tests.router_proxy.servers import free_port, wait_for_port
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bookshelf"
@@ -65,22 +65,12 @@ class Project:
 def project(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Project]:
     folder = tmp_path_factory.mktemp("bookshelf") / "bookshelf"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    name = f"strangler_bookshelf_{os.getpid()}"
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {name}")
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
     # A user's shell: their database and secret, nothing of this repository's environment.
     unset = ("PYTHONPATH", "STRANGLER_STATE_DIR", "STRANGLER_CONFIG", "REDIS_URL")
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(DATABASE_URL=url, SECRET_KEY=SECRET, COLUMNS="200")
-    yield Project(folder, env)
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
-
+    with empty_database(database_url, f"strangler_bookshelf_{os.getpid()}") as url:
+        env.update(DATABASE_URL=url, SECRET_KEY=SECRET, COLUMNS="200")
+        yield Project(folder, env)
 
 @pytest.fixture(scope="module")
 def set_up(project: Project) -> Project:

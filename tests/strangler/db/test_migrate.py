@@ -10,25 +10,17 @@ from collections.abc import Iterator
 
 import psycopg2
 import pytest
-from sqlalchemy.engine import make_url
 
 from payments_demo.schema import upgrade as upgrade_payments
 from payments_demo.schema import upgrade_all
 from strangler.db.migrate import upgrade
+from tests.conftest import empty_database
 
 
 @pytest.fixture
 def fresh_database(database_url: str) -> Iterator[str]:
-    name = "strangler_migrate_race"
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {name}")
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    with empty_database(database_url, "strangler_migrate_race") as url:
+        yield url
 
 
 def test_concurrent_upgrades_all_reach_head(fresh_database):
