@@ -111,3 +111,75 @@ def compressed_router_app() -> ASGIApp:
     from router_proxy.serving import entrypoint
 
     return entrypoint(router_app(), {"compression": {"enabled": True}})
+
+
+class MinimalDispatcher:
+    """The floor for in-process dispatch: a dict from path to app and nothing else (no
+    header cleaning, decision, log, metrics or windows), legacy through a2wsgi. Whatever
+    the router costs beyond this is the price of its features."""
+
+    def __init__(self) -> None:
+        legacy = a2wsgi_app()
+        self.apps: dict[str, ASGIApp] = {
+            "/new/hello": new_app,
+            "/legacy/hello": legacy,  # type: ignore[dict-item]
+            "/healthz": new_app,
+        }
+        self.fallback: ASGIApp = legacy  # type: ignore[assignment]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return None
+        await self.apps.get(scope["path"], self.fallback)(scope, receive, send)
+
+
+def minimal_dispatcher() -> MinimalDispatcher:
+    return MinimalDispatcher()
+
+
+class MinimalProxy:
+    """The floor for remote mode: a pure-ASGI reverse proxy on one shared aiohttp session
+    to ``BENCH_UPSTREAM`` (the client the router uses), copying method, path, headers and
+    the whole response; no cleaning, decision, retry, breaker, log or metrics."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.session: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import aiohttp
+        from yarl import URL
+
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            if self.session is not None:
+                await self.session.close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if self.session is None:
+            self.session = aiohttp.ClientSession(auto_decompress=False)
+        target = scope["raw_path"].decode("latin-1")
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode("latin-1")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        async with self.session.request(
+            scope["method"], URL(self.upstream + target, encoded=True), headers=headers
+        ) as response:
+            body = await response.read()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": [
+                        (k, v)
+                        for k, v in response.raw_headers
+                        if k.lower() not in (b"connection", b"transfer-encoding")
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+def minimal_proxy() -> MinimalProxy:
+    return MinimalProxy(os.environ["BENCH_UPSTREAM"])

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import re
@@ -30,8 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+import psutil
+
 RESULTS = Path(__file__).parent / "RESULTS.md"
 SERVER_CORE = "0"
+_LIBC = ctypes.CDLL(None, use_errno=True)
 CLIENT_CORE = "1"
 
 
@@ -268,6 +272,51 @@ def median_of(rounds: int, measure: Callable[[], WrkResult]) -> WrkResult:
     )
 
 
+def commit_line() -> str:
+    """The commit the bench ran at, marked when the tree held uncommitted changes."""
+    repo = Path(__file__).parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"commit {commit}{' + uncommitted changes' if dirty else ''}"
+
+
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds of CPU the process ``pid`` has used, all its threads, ended ones too:
+    its process CPU clock (``clock_getcpuclockid``), which the kernel keeps in ns."""
+    clock = ctypes.c_int()
+    if _LIBC.clock_getcpuclockid(pid, ctypes.byref(clock)) != 0:
+        raise OSError(f"no CPU clock for process {pid}")
+    return time.clock_gettime_ns(clock.value)
+
+
+def children_cpu_ns(pid: int) -> int:
+    total = 0
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            total += cpu_ns(child.pid)
+        except OSError:
+            continue
+    return total
+
+
+def process_tree_rss(pid: int) -> dict[str, int]:
+    """Resident bytes of a process (``main``) and of each live child by its command name."""
+    found: dict[str, int] = {}
+    try:
+        root = psutil.Process(pid)
+        found["main"] = root.memory_info().rss
+        for index, child in enumerate(root.children(recursive=True)):
+            found[f"child {index + 1}"] = child.memory_info().rss
+    except psutil.Error:
+        pass
+    return found
+
+
 def machine_line() -> str:
     cpu = "unknown CPU"
     try:
@@ -279,7 +328,8 @@ def machine_line() -> str:
         pass
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     python = sys.version.split()[0]
-    return f"{stamp}; {platform.node()}; {os.cpu_count()} vCPU ({cpu}); Python {python}"
+    where = f"{platform.node()}; {os.cpu_count()} vCPU ({cpu}); Python {python}"
+    return f"{stamp}; {commit_line()}; {where}"
 
 
 def write_section(name: str, body: str) -> None:

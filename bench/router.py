@@ -15,7 +15,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,9 +29,12 @@ from tempfile import TemporaryDirectory
 from bench.harness import (
     Server,
     WrkResult,
+    children_cpu_ns,
+    cpu_ns,
     ensure_tool,
     free_port,
     machine_line,
+    process_tree_rss,
     run_wrk,
     write_section,
 )
@@ -51,7 +56,8 @@ UVICORN_FLAGS = (
 
 @dataclass(frozen=True)
 class Target:
-    """One thing wrk measures: a path on one of the running servers."""
+    """One thing wrk measures: a path on one of the running servers. ``cpu``: the server
+    whose process CPU (children included) is charged to each of its requests."""
 
     name: str
     server: str
@@ -63,74 +69,57 @@ class Comparison:
     label: str
     shim: str  # Target name
     baseline: str  # Target name
-    goal: float
-    miss_note: str  # why a miss happens and what would close it (printed only on a miss)
+    goal: float | None  # None: a control row, shown but not a goal
+    floor: str | None = None  # the minimal setup in the shim's place (Target name)
 
+
+FASTAPI = "fastapi direct"
+FASTAPI_AGAIN = "fastapi direct, again (A/A)"
+ROUTER_NEW = "router in-process, new"
+MINIMAL_NEW = "minimal dispatcher, new"
+GUNICORN = "gunicorn direct"
+ROUTER_LEGACY = "router in-process, legacy"
+REMOTE = "router remote, legacy"
+MINIMAL_PROXY = "minimal proxy -> gunicorn"
+NGINX = "nginx -> gunicorn"
+BEFORE = "BENCH_BEFORE"  # a commit: its router measured beside this one, same run
 
 TARGETS = (
-    Target("fastapi direct", "fastapi", NEW_PATH),
-    Target("router in-process, new", "router", NEW_PATH),
-    Target("a2wsgi direct", "a2wsgi", LEGACY_PATH),
-    Target("gunicorn direct", "gunicorn", LEGACY_PATH),
-    Target("router in-process, legacy", "router", LEGACY_PATH),
-    Target("router remote, legacy", "remote", LEGACY_PATH),
-    Target("nginx -> gunicorn", "nginx", LEGACY_PATH),
+    Target(FASTAPI, "fastapi", NEW_PATH),
+    Target(FASTAPI_AGAIN, "fastapi_again", NEW_PATH),
+    Target(ROUTER_NEW, "router", NEW_PATH),
+    Target(MINIMAL_NEW, "minimal", NEW_PATH),
+    Target(GUNICORN, "gunicorn", LEGACY_PATH),
+    Target(ROUTER_LEGACY, "router", LEGACY_PATH),
+    Target(REMOTE, "remote", LEGACY_PATH),
+    Target(MINIMAL_PROXY, "minimal_proxy", LEGACY_PATH),
+    Target(NGINX, "nginx", LEGACY_PATH),
+)
+BEFORE_TARGETS = (
+    Target("router in-process, new, before", "router_before", NEW_PATH),
+    Target("router remote, legacy, before", "remote_before", LEGACY_PATH),
 )
 
 COMPARISONS = (
+    Comparison("A/A control: FastAPI direct ÷ FastAPI direct", FASTAPI_AGAIN, FASTAPI, None),
     Comparison(
-        "new route: router in-process ÷ FastAPI direct",
-        "router in-process, new",
-        "fastapi direct",
-        0.95,
-        "FastAPI answers this route in ~40-90 us of CPU (app called directly, this "
-        "machine's noise), so 0.95 leaves the router ~2-5 us; driving the ASGI app "
-        "directly (7 interleaved rounds of 3,000 calls, cProfile) it adds ~35-45 us: "
-        "the JSON access line ~10 us (was ~25 us through structlog's chain; "
-        '`[router] access_log = "errors"` or "off" drops it), header cleaning ~8 us, '
-        "Prometheus + traffic windows ~5 us, decision, response-header stamping. Closing "
-        "it needs the router's per-request steps fused into one pass in compiled code "
-        "(Cython/mypyc) or a native server (granian: bare ASGI 1.5x uvicorn here).",
+        "new route: router in-process ÷ FastAPI direct", ROUTER_NEW, FASTAPI, 0.90, MINIMAL_NEW
     ),
-    Comparison(
-        "legacy route: router in-process ÷ a2wsgi direct",
-        "router in-process, legacy",
-        "a2wsgi direct",
-        0.95,
-        "The router's bridge does what a2wsgi does plus the router's per-request work; "
-        "what is left is that fixed cost over Flask's own, and a cheaper access log "
-        "would close most of it.",
-    ),
-    Comparison(
-        "legacy route: router in-process ÷ gunicorn sync direct",
-        "router in-process, legacy",
-        "gunicorn direct",
-        1.0,
-        "gunicorn's sync worker calls Flask on the thread that parsed the request, while "
-        "the router pays an event-loop-to-worker-thread handoff and back per request; "
-        "serving Flask from the loop thread is not an option (one slow query would stall "
-        "every request), so what would close it is a WSGI server written in native code "
-        "(granian's WSGI interface runs Flask at 2.6x gunicorn on this machine).",
-    ),
-    Comparison(
-        "remote mode ÷ gunicorn direct (same core)",
-        "router remote, legacy",
-        "gunicorn direct",
-        0.70,
-        "In remote mode every request is parsed and written twice on the one core, once "
-        "by the router (plus aiohttp's client) and once by gunicorn; closing it needs the "
-        "router off gunicorn's core or fewer Python-level steps in the proxy path.",
-    ),
-    Comparison(
-        "remote mode ÷ nginx proxy_pass (keepalive upstream)",
-        "router remote, legacy",
-        "nginx -> gunicorn",
-        0.90,
-        "nginx proxies in C with a few microseconds per request, the router in Python "
-        "(uvicorn + the router + aiohttp); the gap is the interpreter's, and only a "
-        "native proxy in front (nginx, envoy) closes it.",
-    ),
+    Comparison("legacy route: router in-process ÷ gunicorn sync", ROUTER_LEGACY, GUNICORN, 1.10),
+    Comparison("remote mode ÷ nginx proxy_pass", REMOTE, NGINX, 0.90, MINIMAL_PROXY),
 )
+
+
+@dataclass(frozen=True)
+class Measured:
+    """wrk's figures and the serving process's CPU per request (median of the rounds)."""
+
+    wrk: WrkResult
+    cpu_us: float
+
+    @property
+    def rps(self) -> float:
+        return self.wrk.rps
 
 
 def interleaved(names: Sequence[str], rounds: int) -> list[tuple[int, str]]:
@@ -186,62 +175,128 @@ def wrk_medians(
 class Row:
     comparison: Comparison
     connections: int
-    shim: WrkResult
-    baseline: WrkResult
+    shim: Measured
+    baseline: Measured
+    floor: Measured | None = None
 
     @property
     def ratio(self) -> float:
         return self.shim.rps / self.baseline.rps if self.baseline.rps else 0.0
 
     @property
-    def met(self) -> bool:
-        return self.ratio >= self.comparison.goal
+    def floor_ratio(self) -> float | None:
+        if self.floor is None or not self.baseline.rps:
+            return None
+        return self.floor.rps / self.baseline.rps
+
+    @property
+    def met(self) -> bool | None:
+        goal = self.comparison.goal
+        return None if goal is None else self.ratio >= goal
 
 
-def rows_for(connections: int, results: Mapping[str, WrkResult]) -> list[Row]:
-    return [Row(c, connections, results[c.shim], results[c.baseline]) for c in COMPARISONS]
+def rows_for(connections: int, results: Mapping[str, Measured]) -> list[Row]:
+    return [
+        Row(
+            c,
+            connections,
+            results[c.shim],
+            results[c.baseline],
+            results[c.floor] if c.floor else None,
+        )
+        for c in COMPARISONS
+    ]
 
 
-def render(rows: Sequence[Row], absolute: Mapping[int, Mapping[str, WrkResult]], note: str) -> str:
+def render(
+    rows: Sequence[Row],
+    absolute: Mapping[int, Mapping[str, Measured]],
+    note: str,
+    memory: Mapping[str, Mapping[str, int]] | None = None,
+) -> str:
     lines = [
-        "## Router overhead (issue 3, item 9)",
+        "## Router overhead (issues 3 and 27)",
         "",
         f"Measured {machine_line()}. {note}",
         "",
-        "| comparison | c | shim rps | baseline rps | ratio | goal | met | p99 ms shim / base |",
-        "|---|---|---|---|---|---|---|---|",
+        "| comparison | c | shim rps | baseline rps | ratio | goal | met "
+        "| floor ratio | CPU us/request shim / baseline | p99 ms shim / base |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
+        goal = row.comparison.goal
+        met = "control" if row.met is None else ("yes" if row.met else "**no**")
+        floor = f"{row.floor_ratio:.2f}" if row.floor_ratio is not None else "-"
         lines.append(
             f"| {row.comparison.label} | {row.connections} | {row.shim.rps:,.0f} "
-            f"| {row.baseline.rps:,.0f} | {row.ratio:.2f} | >= {row.comparison.goal:.2f} "
-            f"| {'yes' if row.met else '**no**'} "
-            f"| {row.shim.p99_ms:.1f} / {row.baseline.p99_ms:.1f} |"
+            f"| {row.baseline.rps:,.0f} | {row.ratio:.2f} "
+            f"| {'-' if goal is None else f'>= {goal:.2f}'} | {met} | {floor} "
+            f"| {row.shim.cpu_us:.0f} / {row.baseline.cpu_us:.0f} "
+            f"| {row.shim.wrk.p99_ms:.1f} / {row.baseline.wrk.p99_ms:.1f} |"
         )
-    lines += ["", "Every setup (median rps, errors = socket errors + non-2xx over all rounds):", ""]
+    lines += [
+        "",
+        "Every setup (median rps; CPU = microseconds of the serving process's CPU clock, "
+        "children included, per request; errors = socket errors + non-2xx over all rounds):",
+        "",
+    ]
     concurrencies = sorted(absolute)
     lines.append(
-        "| setup | " + " | ".join(f"rps c={c} | errors c={c}" for c in concurrencies) + " |"
+        "| setup | "
+        + " | ".join(f"rps c={c} | CPU us c={c} | errors c={c}" for c in concurrencies)
+        + " |"
     )
-    lines.append("|---|" + "---|---|" * len(concurrencies))
-    for target in TARGETS:
+    lines.append("|---|" + "---|---|---|" * len(concurrencies))
+    names = [n for n in absolute[concurrencies[0]]]
+    paths = {t.name: t.path for t in (*TARGETS, *BEFORE_TARGETS)}
+    for name in names:
         cells = [
-            f"{absolute[c][target.name].rps:,.0f} | {absolute[c][target.name].errors}"
+            f"{absolute[c][name].rps:,.0f} | {absolute[c][name].cpu_us:.0f} "
+            f"| {absolute[c][name].wrk.errors}"
             for c in concurrencies
         ]
-        lines.append(f"| {target.name} `{target.path}` | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} `{paths.get(name, '')}` | " + " | ".join(cells) + " |")
+    if memory:
+        lines += ["", "Resident memory after the runs (MiB):", ""]
+        lines += ["| process | main | children |", "|---|---|---|"]
+        for server, sizes in memory.items():
+            children = [v for k, v in sizes.items() if k != "main"]
+            kids = " + ".join(f"{v / 2**20:.0f}" for v in children) or "none"
+            lines.append(f"| {server} | {sizes.get('main', 0) / 2**20:.0f} | {kids} |")
     misses = _miss_notes(rows)
     if misses:
-        lines += ["", "Missed goals:", "", *misses]
+        lines += ["", "Missed goals (computed from this run):", "", *misses]
     return "\n".join(lines)
 
 
 def _miss_notes(rows: Sequence[Row]) -> list[str]:
+    """For a missed goal: what the shim adds per request in CPU, what the budget for the
+    goal is, and how far the minimal setup in its place got."""
     notes: list[str] = []
     for row in rows:
-        if not row.met:
-            c = row.comparison
-            notes.append(f"- {c.label}, c={row.connections}: {row.ratio:.2f}. {c.miss_note}")
+        goal = row.comparison.goal
+        if goal is None or row.met:
+            continue
+        base = row.baseline.cpu_us
+        added = row.shim.cpu_us - base
+        # At a saturated core, rps ~ 1 / CPU per request: the goal's budget in CPU.
+        budget = base / goal - base
+        text = (
+            f"- {row.comparison.label}, c={row.connections}: {row.ratio:.2f}. The shim "
+            f"spends {row.shim.cpu_us:.0f} us of CPU per request against the baseline's "
+            f"{base:.0f} us (+{added:.0f} us); {goal:.2f} allows about {budget:+.0f} us."
+        )
+        if row.floor is not None and row.floor_ratio is not None:
+            text += (
+                f" The minimal setup in its place ({row.comparison.floor}) reaches "
+                f"{row.floor_ratio:.2f} at +{row.floor.cpu_us - base:.0f} us: "
+                + (
+                    "the goal is out of reach of a Python front end on this core."
+                    if row.floor_ratio < goal
+                    else "the goal is reachable; the rest is the shim's own cost."
+                )
+            )
+        notes.append(text)
     return notes
 
 
@@ -256,15 +311,41 @@ def _uvicorn(target: str, port: int, *extra: str) -> list[str]:
 
 
 @contextmanager
-def running_servers(tmp: Path) -> Iterator[dict[str, Server]]:
+def before_tree(commit: str | None) -> Iterator[Path | None]:
+    """A worktree of ``commit`` (its router measured beside this one), removed afterwards."""
+    if not commit:
+        yield None
+        return
+    repo = Path(__file__).parent.parent
+    with TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "before"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), commit],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=repo, check=False
+            )
+
+
+@contextmanager
+def running_servers(tmp: Path, before: Path | None = None) -> Iterator[dict[str, Server]]:
     """Every setup at once on core 0; they only compete while wrk drives one of them."""
-    ports = {name: free_port() for name in ("fastapi", "a2wsgi", "gunicorn", "router", "remote")}
-    ports["nginx"] = free_port()
+    names = ("fastapi", "fastapi_again", "minimal", "gunicorn", "router", "remote")
+    ports = {name: free_port() for name in names}
+    for name in ("minimal_proxy", "nginx", "router_before", "remote_before"):
+        ports[name] = free_port()
     gunicorn_cmd = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "sync"]
+    upstream = f"http://127.0.0.1:{ports['gunicorn']}"
     router_env = {"STRANGLER_MODE": "inprocess"}
     remote_env = {
         "STRANGLER_MODE": "remote",
-        "STRANGLER_LEGACY_URL": f"http://127.0.0.1:{ports['gunicorn']}",
+        "STRANGLER_LEGACY_URL": upstream,
         "STRANGLER_NEW_URL": f"http://127.0.0.1:{ports['fastapi']}",
     }
     router_flags = ("--factory", "--lifespan", "on")
@@ -273,27 +354,39 @@ def running_servers(tmp: Path) -> Iterator[dict[str, Server]]:
     conf = prefix / "nginx.conf"
     conf.write_text(nginx_config(TEMPLATE.read_text(), prefix, ports["nginx"], ports["gunicorn"]))
     nginx = ensure_tool("nginx")
+
+    def uvicorn(
+        name: str, target: str, *extra: str, env: Mapping[str, str] | None = None
+    ) -> Server:
+        return Server(_uvicorn(target, ports[name], *extra), ports[name], env=env)
+
     servers = {
-        "fastapi": Server(_uvicorn("bench.apps:new_app", ports["fastapi"]), ports["fastapi"]),
-        "a2wsgi": Server(
-            _uvicorn("bench.apps:a2wsgi_app", ports["a2wsgi"], "--factory"), ports["a2wsgi"]
-        ),
         "gunicorn": Server(
             [*gunicorn_cmd, "-b", f"127.0.0.1:{ports['gunicorn']}", "bench.apps:legacy_app"],
             ports["gunicorn"],
         ),
-        "router": Server(
-            _uvicorn("bench.apps:router_app", ports["router"], *router_flags),
-            ports["router"],
-            env=router_env,
-        ),
-        "remote": Server(
-            _uvicorn("bench.apps:router_app", ports["remote"], *router_flags),
-            ports["remote"],
-            env=remote_env,
+        "fastapi": uvicorn("fastapi", "bench.apps:new_app"),
+        "fastapi_again": uvicorn("fastapi_again", "bench.apps:new_app"),
+        "minimal": uvicorn("minimal", "bench.apps:minimal_dispatcher", "--factory"),
+        "router": uvicorn("router", "bench.apps:router_app", *router_flags, env=router_env),
+        "remote": uvicorn("remote", "bench.apps:router_app", *router_flags, env=remote_env),
+        "minimal_proxy": uvicorn(
+            "minimal_proxy",
+            "bench.apps:minimal_proxy",
+            "--factory",
+            env={"BENCH_UPSTREAM": upstream},
         ),
         "nginx": Server([nginx, "-p", str(prefix), "-c", str(conf)], ports["nginx"]),
     }
+    if before is not None:
+        # PYTHONPATH first: the worktree's router_proxy and bench, not this checkout's.
+        old = {"PYTHONPATH": str(before)}
+        servers["router_before"] = uvicorn(
+            "router_before", "bench.apps:router_app", *router_flags, env={**router_env, **old}
+        )
+        servers["remote_before"] = uvicorn(
+            "remote_before", "bench.apps:router_app", *router_flags, env={**remote_env, **old}
+        )
     with ExitStack() as stack:
         for server in servers.values():
             server.health_path = "/healthz"
@@ -301,34 +394,67 @@ def running_servers(tmp: Path) -> Iterator[dict[str, Server]]:
         yield servers
 
 
+def _cpu_ns(server: Server) -> int:
+    assert server.process is not None
+    pid = server.process.pid
+    return cpu_ns(pid) + children_cpu_ns(pid)
+
+
 def measure(
-    servers: Mapping[str, Server], connections: int, seconds: float, rounds: int
-) -> dict[str, WrkResult]:
-    by_name = {t.name: t for t in TARGETS}
-    for target in TARGETS:  # warm-up: imports, pools, upstream connections, JIT-less caches
+    servers: Mapping[str, Server],
+    targets: Sequence[Target],
+    connections: int,
+    seconds: float,
+    rounds: int,
+) -> dict[str, Measured]:
+    by_name = {t.name: t for t in targets}
+    for target in targets:  # warm-up: imports, pools, upstream connections, JIT-less caches
         run_wrk(servers[target.server].url(target.path), connections, 2)
-    samples: dict[str, list[WrkResult]] = {t.name: [] for t in TARGETS}
+    samples: dict[str, list[WrkResult]] = {t.name: [] for t in targets}
+    cpu: dict[str, list[float]] = {t.name: [] for t in targets}
     for _, name in interleaved(list(by_name), rounds):
         target = by_name[name]
-        samples[name].append(run_wrk(servers[target.server].url(target.path), connections, seconds))
-    return median_results(samples)
+        server = servers[target.server]
+        before = _cpu_ns(server)
+        result = run_wrk(server.url(target.path), connections, seconds)
+        spent = _cpu_ns(server) - before
+        samples[name].append(result)
+        cpu[name].append(spent / max(result.requests, 1) / 1000)
+    wrk = median_results(samples)
+    return {name: Measured(wrk[name], statistics.median(cpu[name])) for name in by_name}
 
 
 def main(seconds: float = 5.0, rounds: int = 3, concurrencies: Sequence[int] = (50, 200)) -> str:
     ensure_tool("wrk")
-    absolute: dict[int, dict[str, WrkResult]] = {}
+    before_commit = os.environ.get(BEFORE, "")
+    absolute: dict[int, dict[str, Measured]] = {}
     rows: list[Row] = []
-    with TemporaryDirectory() as tmp, running_servers(Path(tmp)) as servers:
+    with (
+        TemporaryDirectory() as tmp,
+        before_tree(before_commit) as before,
+        running_servers(Path(tmp), before) as servers,
+    ):
+        targets = [*TARGETS, *(BEFORE_TARGETS if before is not None else ())]
         for connections in concurrencies:
-            absolute[connections] = measure(servers, connections, seconds, rounds)
+            absolute[connections] = measure(servers, targets, connections, seconds, rounds)
             rows += rows_for(connections, absolute[connections])
+        memory = {
+            name: process_tree_rss(servers[name].process.pid)  # type: ignore[union-attr]
+            for name in ("router", "remote", "fastapi", "gunicorn")
+        }
     note = (
         f"Hello-JSON routes; medians of {rounds} interleaved rounds of {seconds:.0f} s after a "
-        "2 s warm-up; every server on core 0 (gunicorn: sync, 1 worker; uvicorn: uvloop + "
-        "httptools, no access log; the router as `strangler serve` builds it: JSON access "
-        "log, Prometheus metrics, traffic windows, shadow hook; nginx: 1 worker, keepalive "
-        "upstream), wrk -t2 on core 1."
+        "2 s warm-up; every server on core 0 (gunicorn: sync, 1 worker, which closes every "
+        "connection, so each proxied request opens one; uvicorn: uvloop + httptools, no "
+        "access log; the router as `strangler serve` builds it: JSON access log, Prometheus "
+        "metrics, traffic windows, shadow hook and its worker process; nginx: 1 worker), "
+        "wrk -t2 on core 1. Floors, in the same run: the minimal dispatcher (a dict from "
+        "path to app in front of the same two apps, `bench.apps.MinimalDispatcher`) and "
+        "the minimal proxy (pure ASGI on one shared aiohttp session, "
+        "`bench.apps.MinimalProxy`)."
     )
-    body = render(rows, absolute, note)
+    if before_commit:
+        note += f" Rows marked before: the router of commit {before_commit}, same run."
+    body = render(rows, absolute, note, memory)
     write_section("router", body)
     return body

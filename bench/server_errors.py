@@ -24,9 +24,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from bench.harness import SERVER_CORE, Server, free_port, machine_line, run_wrk, write_section
+from bench.harness import (
+    SERVER_CORE,
+    Server,
+    cpu_ns,
+    free_port,
+    machine_line,
+    run_wrk,
+    write_section,
+)
 from bench.shadow import PATH, open_loop
-from bench.shadow_cpu import RATE, WARM_UP, cpu_ns, per_request_us
+from bench.shadow_cpu import RATE, WARM_UP, per_request_us
 
 SECONDS = 6.0
 BASELINE = "uvicorn's httptools protocol"

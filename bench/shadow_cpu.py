@@ -24,15 +24,19 @@ Example:
 
 from __future__ import annotations
 
-import ctypes
 import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import psutil
-
-from bench.harness import CLIENT_CORE, Server, machine_line, run_wrk, write_section
+from bench.harness import (
+    CLIENT_CORE,
+    Server,
+    children_cpu_ns,
+    cpu_ns,
+    machine_line,
+    run_wrk,
+    write_section,
+)
 from bench.shadow import PATH, open_loop, routers, shadow_counters
 
 RATE = 400.0  # well under every variant's capacity here: the router is never saturated
@@ -40,7 +44,6 @@ SECONDS = 6.0
 WARM_UP = 1.0  # bench.shadow's load generator warms up at the same rate first
 GOAL = 1.05
 BASELINE = "none"
-_LIBC = ctypes.CDLL(None, use_errno=True)
 CPU_VARIANTS: dict[str, dict[str, str]] = {
     BASELINE: {"BENCH_SHADOW_SAMPLE": "0"},
     "none, again (A/A control)": {"BENCH_SHADOW_SAMPLE": "0"},
@@ -59,25 +62,6 @@ CPU_VARIANTS: dict[str, dict[str, str]] = {
 
 def per_request_us(cpu_ns: int, requests: int) -> float:
     return cpu_ns / requests / 1000
-
-
-def cpu_ns(pid: int) -> int:
-    """Nanoseconds of CPU the process ``pid`` has used, all its threads, ended ones too:
-    its process CPU clock (``clock_getcpuclockid``), which the kernel keeps in ns."""
-    clock = ctypes.c_int()
-    if _LIBC.clock_getcpuclockid(pid, ctypes.byref(clock)) != 0:
-        raise OSError(f"no CPU clock for process {pid}")
-    return time.clock_gettime_ns(clock.value)
-
-
-def children_cpu_ns(pid: int) -> int:
-    total = 0
-    for child in psutil.Process(pid).children(recursive=True):
-        try:
-            total += cpu_ns(child.pid)
-        except OSError:
-            continue
-    return total
 
 
 @dataclass(frozen=True)

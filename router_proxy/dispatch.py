@@ -156,7 +156,7 @@ class _Exchange:
     async def run(self) -> None:
         tracer = self.parts.tracer
         route = self.router.route_for(self.scope)  # matched once: the span names it too
-        if tracer is None:
+        if tracer is None or not tracer.live():
             served = await self._run(route)
         else:
             with tracer.span(self.scope, route) as span:
@@ -186,7 +186,8 @@ class _Exchange:
             seconds = time.perf_counter() - began
             backend = self.served_by.decode()
             if self.router.access.wanted(self.status, failed=self.fell_back is not None):
-                self._log(route, decision, backend, seconds)
+                minted = inbound is not None and inbound.minted_id
+                self._log(route, decision, backend, seconds, minted)
             if route is not None:
                 parts.stats.served(route.key, backend, self.status, seconds)
         self.shadowed = (
@@ -325,7 +326,12 @@ class _Exchange:
             await send_json(self.client_send, 500, body, extra)
 
     def _log(
-        self, route: RouteInfo | None, decision: Decision, backend: str, seconds: float
+        self,
+        route: RouteInfo | None,
+        decision: Decision,
+        backend: str,
+        seconds: float,
+        minted_id: bool,
     ) -> None:
         self.router.access.request(
             {
@@ -339,5 +345,6 @@ class _Exchange:
                 "reason": decision.reason,
                 "duration_ms": round(seconds * 1000, 2),
                 **({"fallback": self.fell_back.reason} if self.fell_back else {}),
-            }
+            },
+            minted_id,
         )

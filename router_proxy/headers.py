@@ -57,6 +57,7 @@ class Inbound:
     chunked: bool
     cookie: bytes
     authorization: bytes
+    minted_id: bool = False  # the router made the id (no client text in it)
 
 
 # Names whose value the door needs; everything else is only checked and copied.
@@ -97,7 +98,8 @@ def clean_request(scope: Scope, settings: Settings) -> Inbound:
         kept = [(name, value) for name, value in kept if name not in seen.connection_named]
     content_length, chunked = _framing(seen.lengths, seen.encodings)
     client = _client(scope, settings, seen.forwarded_for)
-    rid = seen.request_id.decode() if _sane_request_id(seen.request_id) else _new_request_id()
+    minted = not _sane_request_id(seen.request_id)
+    rid = _new_request_id() if minted else seen.request_id.decode()
     kept.append((REQUEST_ID, rid.encode()))
     inner = dict(scope)
     inner["headers"] = kept
@@ -108,7 +110,7 @@ def clean_request(scope: Scope, settings: Settings) -> Inbound:
     host = client[0] if client else None
     cookie = seen.cookie if b"cookie" not in seen.connection_named else b""
     authorization = seen.authorization if b"authorization" not in seen.connection_named else b""
-    return Inbound(inner, rid, host, content_length, chunked, cookie, authorization)
+    return Inbound(inner, rid, host, content_length, chunked, cookie, authorization, minted)
 
 
 class _Noted:

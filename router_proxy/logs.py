@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -44,14 +46,19 @@ access_log = structlog.get_logger(ACCESS_LOGGER)
 
 class AccessLog:
     """One JSON line per request, at the cost of one dict, one ``json.dumps`` and one
-    stdlib record (no caller lookup, no generic processor chain): ~10 us against ~25 us
-    through structlog's bound logger and ``ProcessorFormatter``."""
+    stdlib record (no caller lookup, no generic processor chain).
+
+    The record is a copy of one made by ``makeRecord`` for this process and thread, with
+    the message and the times filled in: every attribute a handler, filter or formatter
+    may read is there, without ``LogRecord.__init__``'s path, thread and process lookups
+    on each request (~7 us of the ~19 us a line cost)."""
 
     def __init__(self, mode: str = "all") -> None:
         self.mode = mode
         self._stdlib = logging.getLogger(ACCESS_LOGGER)
         self._second = -1
         self._second_text = ""
+        self._templates: dict[tuple[int, int], dict[str, Any]] = {}
 
     def wanted(self, status: int, failed: bool = False) -> bool:
         """``failed``: a backend failed even though the client was answered (a fallback)."""
@@ -61,28 +68,48 @@ class AccessLog:
             return self._stdlib.isEnabledFor(logging.INFO)
         return False
 
-    def request(self, event: dict[str, Any]) -> None:
+    def request(self, event: dict[str, Any], minted_id: bool = False) -> None:
         """``event``: the fields, ``request_id`` and ``path`` among them; call only when
-        ``wanted``."""
-        event["request_id"] = redact_text(event["request_id"])
+        ``wanted``. ``minted_id``: the router made the request id, so it holds no client
+        text to redact (its hex digits would send every id through the card check)."""
+        if not minted_id:
+            event["request_id"] = redact_text(event["request_id"])
         event["path"] = redact_text(event["path"])
+        now = time.time()
         event["event"] = "request"
         event["level"] = "info"
-        event["timestamp"] = self._now()
-        extra = {"_logger": self._stdlib, "_name": "info", ACCESS_LINE: json.dumps(event)}
-        record = self._stdlib.makeRecord(
-            ACCESS_LOGGER, logging.INFO, __file__, 0, event, (), None, extra=extra
-        )
-        self._stdlib.handle(record)
+        event["timestamp"] = self._timestamp(now)
+        self._stdlib.handle(self._record(event, json.dumps(event), now))
 
-    def _now(self) -> str:
+    def _record(self, event: dict[str, Any], line: str, now: float) -> logging.LogRecord:
+        key = (os.getpid(), threading.get_ident())
+        template = self._templates.get(key)
+        if template is None:
+            made = self._stdlib.makeRecord(
+                ACCESS_LOGGER, logging.INFO, __file__, 0, "", (), None, extra=_EXTRA
+            )
+            template = self._templates[key] = dict(made.__dict__)
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        fields = record.__dict__
+        fields.update(template)
+        fields["msg"] = event
+        fields["created"] = now
+        fields["msecs"] = int((now - int(now)) * 1000) + 0.0
+        fields["relativeCreated"] = template["relativeCreated"] + (now - template["created"]) * 1000
+        fields[ACCESS_LINE] = line
+        return record
+
+    def _timestamp(self, now: float) -> str:
         """What ``TimeStamper(fmt="iso", utc=True)`` writes, formatting the date once a second."""
-        now = time.time()
         second = int(now)
         if second != self._second:
             self._second = second
             self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._second_text}.{int((now - second) * 1_000_000):06d}Z"
+
+
+# What structlog's stdlib bridge puts on a record (formatters read them), the line aside.
+_EXTRA = {"_logger": logging.getLogger(ACCESS_LOGGER), "_name": "info", ACCESS_LINE: ""}
 
 
 class _JsonLines(structlog.stdlib.ProcessorFormatter):

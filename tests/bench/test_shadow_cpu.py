@@ -7,7 +7,8 @@ import os
 import threading
 import time
 
-from bench.shadow_cpu import CpuRow, cpu_ns, render
+from bench.harness import cpu_ns
+from bench.shadow_cpu import CpuRow, render
 
 
 def _spin(cpu_seconds: float) -> None:

@@ -142,3 +142,43 @@ def test_access_line_redacts_a_key_in_the_path(caplog):
 def test_access_log_setting_rejects_unknown_values():
     with pytest.raises(ConfigError, match="access_log"):
         load_settings({"router": {"access_log": "some"}}, env={}, overrides={})
+
+
+@pytest.mark.parametrize(
+    ("sent_id", "logged_id"),
+    [
+        pytest.param(None, "minted", id="router-made-id-kept-as-is"),
+        pytest.param("order-4242424242424242", "order-[redacted]", id="client-card-redacted"),
+        pytest.param("trace-abc.1", "trace-abc.1", id="client-plain-id-kept"),
+    ],
+)
+def test_access_line_redacts_only_a_request_id_the_client_sent(caplog, sent_id, logged_id):
+    provider = StaticProvider(parse_plan({"routes": {ROUTE: {"mode": "legacy"}}}))
+    headers = {"X-Request-Id": sent_id} if sent_id else {}
+    with (
+        running_router(guard_apps.legacy, guard_apps.new, provider) as router,
+        caplog.at_level(logging.INFO, logger="router_proxy.access"),
+    ):
+        answer = router.get("/things/2", headers)
+    records = [r for r in caplog.records if r.name == "router_proxy.access"]
+    line = json.loads(json_formatter().format(records[-1]))
+
+    expected = answer.headers["x-request-id"] if logged_id == "minted" else logged_id
+    assert line["request_id"] == expected
+
+
+def test_access_record_carries_what_stdlib_formatters_read(caplog):
+    provider = StaticProvider(parse_plan({"routes": {ROUTE: {"mode": "legacy"}}}))
+    with (
+        running_router(guard_apps.legacy, guard_apps.new, provider) as router,
+        caplog.at_level(logging.INFO, logger="router_proxy.access"),
+    ):
+        router.get("/things/1")
+        router.get("/things/2")
+    first, second = [r for r in caplog.records if r.name == "router_proxy.access"][-2:]
+    plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(threadName)s %(process)d")
+
+    assert plain.format(second).split(" ", 2)[2].startswith("INFO router_proxy.access ")
+    assert second.created >= first.created and second.relativeCreated >= first.relativeCreated
+    assert second.process == os.getpid() and second.msg["path"] == "/things/2"
+    assert first.msg["path"] == "/things/1"
