@@ -1,61 +1,52 @@
-"""``python -m bench NAME``: run benchmarks, update bench/RESULTS.md. NAME: router, port,
-decide, shadow, shadow-cpu, compression, recorder, http2, capacity, server-errors, faults or all."""
+"""``python -m bench NAME``: run benchmarks, update bench/RESULTS.md. NAME: router,
+router-steps, port, decide, shadow, shadow-cpu, compression, recorder, http2, capacity,
+server-errors, faults (never part of all: it restarts PostgreSQL and Redis) or all.
+
+``all`` runs them one after the other at one commit, the router's first."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+# (NAME, module, the other NAMEs that run it too), in the order ``all`` runs them.
+BENCHES = (
+    ("router", "router", ()),
+    ("router-steps", "router_steps", ("router",)),
+    ("decide", "decide", ()),
+    ("parity", "parity", ()),
+    ("port", "port_vs_legacy", ()),
+    ("compression", "compression", ()),
+    ("recorder", "recorder", ()),
+    ("http2", "http2", ()),
+    ("server-errors", "server_errors", ()),
+    ("capacity", "capacity", ()),
+    ("shadow", "shadow", ()),
+    ("shadow-cpu", "shadow_cpu", ("shadow",)),
+    ("faults", "faults", None),  # None: only when named
+)
+
+
+def selected(which: str) -> list[str]:
+    """The modules ``which`` runs, in order.
+
+    >>> selected("shadow")
+    ['shadow', 'shadow_cpu']
+    """
+    chosen = []
+    for name, module, also in BENCHES:
+        if which == name or (also is not None and (which == "all" or which in also)):
+            chosen.append(module)
+    return chosen
 
 
 def main(argv: list[str]) -> None:
     which = argv[0] if argv else "all"
-    if which in ("port", "all"):
-        from bench import port_vs_legacy
-
-        print(port_vs_legacy.main())
-    if which in ("parity", "all"):
-        from bench import parity
-
-        print(parity.main())
-    if which in ("router", "all"):
-        from bench import router
-
-        print(router.main())
-    if which in ("compression", "all"):
-        from bench import compression
-
-        print(compression.main())
-    if which in ("recorder", "all"):
-        from bench import recorder
-
-        print(recorder.main())
-    if which in ("http2", "all"):
-        from bench import http2
-
-        print(http2.main())
-    if which in ("capacity", "all"):
-        from bench import capacity
-
-        print(capacity.main())
-    if which == "faults":  # not in "all": it restarts PostgreSQL and Redis
-        from bench import faults
-
-        print(faults.main())
-    if which in ("server-errors", "all"):
-        from bench import server_errors
-
-        print(server_errors.main())
-    if which in ("decide", "all"):
-        from bench import decide
-
-        print(decide.main())
-    if which in ("shadow", "all"):
-        from bench import shadow
-
-        print(shadow.main())
-    if which in ("shadow", "shadow-cpu", "all"):
-        from bench import shadow_cpu
-
-        print(shadow_cpu.main())
+    modules = selected(which)
+    if not modules:
+        raise SystemExit(f"unknown benchmark {which!r}: {', '.join(n for n, _, _ in BENCHES)}")
+    for module in modules:
+        print(importlib.import_module(f"bench.{module}").main(), flush=True)
 
 
 if __name__ == "__main__":

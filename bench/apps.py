@@ -183,3 +183,67 @@ class MinimalProxy:
 
 def minimal_proxy() -> MinimalProxy:
     return MinimalProxy(os.environ["BENCH_UPSTREAM"])
+
+
+class _Response:
+    """httptools parser callbacks: status, headers and body of one upstream response."""
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+
+class RawProxy:
+    """The leanest Python proxy measured: asyncio streams and httptools' response parser,
+    one upstream connection per request (what gunicorn's sync worker allows), no pool,
+    no timeouts, no retries. The floor under any Python HTTP client in the router's place."""
+
+    def __init__(self, upstream: str) -> None:
+        host, _, port = upstream.removeprefix("http://").rstrip("/").partition(":")
+        self.host, self.port = host, int(port or 80)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import asyncio
+
+        import httptools
+
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        target = scope["raw_path"] + (
+            b"?" + scope["query_string"] if scope["query_string"] else b""
+        )
+        head = [scope["method"].encode() + b" " + target + b" HTTP/1.1"]
+        head += [name + b": " + value for name, value in scope["headers"]]
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n")
+        response = _Response()
+        parser = httptools.HttpResponseParser(response)
+        while not response.done:
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            parser.feed_data(chunk)
+        writer.close()
+        headers = [
+            (k, v) for k, v in response.headers if k not in (b"connection", b"transfer-encoding")
+        ]
+        status = parser.get_status_code()
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"".join(response.body)})
+
+
+def raw_proxy() -> RawProxy:
+    return RawProxy(os.environ["BENCH_UPSTREAM"])

@@ -69,8 +69,9 @@ class Comparison:
     label: str
     shim: str  # Target name
     baseline: str  # Target name
-    goal: float | None  # None: a control row, shown but not a goal
+    goal: float | None  # None: a reference row, shown but not a goal
     floor: str | None = None  # the minimal setup in the shim's place (Target name)
+    kind: str = "control"  # what a row without a goal is
 
 
 FASTAPI = "fastapi direct"
@@ -81,6 +82,7 @@ GUNICORN = "gunicorn direct"
 ROUTER_LEGACY = "router in-process, legacy"
 REMOTE = "router remote, legacy"
 MINIMAL_PROXY = "minimal proxy -> gunicorn"
+RAW_PROXY = "raw proxy -> gunicorn"
 NGINX = "nginx -> gunicorn"
 BEFORE = "BENCH_BEFORE"  # a commit: its router measured beside this one, same run
 
@@ -93,6 +95,7 @@ TARGETS = (
     Target(ROUTER_LEGACY, "router", LEGACY_PATH),
     Target(REMOTE, "remote", LEGACY_PATH),
     Target(MINIMAL_PROXY, "minimal_proxy", LEGACY_PATH),
+    Target(RAW_PROXY, "raw_proxy", LEGACY_PATH),
     Target(NGINX, "nginx", LEGACY_PATH),
 )
 BEFORE_TARGETS = (
@@ -106,7 +109,14 @@ COMPARISONS = (
         "new route: router in-process ÷ FastAPI direct", ROUTER_NEW, FASTAPI, 0.90, MINIMAL_NEW
     ),
     Comparison("legacy route: router in-process ÷ gunicorn sync", ROUTER_LEGACY, GUNICORN, 1.10),
-    Comparison("remote mode ÷ nginx proxy_pass", REMOTE, NGINX, 0.90, MINIMAL_PROXY),
+    Comparison("remote mode ÷ nginx proxy_pass", REMOTE, NGINX, 0.90, RAW_PROXY),
+    Comparison(
+        "same client, nothing else: minimal aiohttp proxy ÷ nginx",
+        MINIMAL_PROXY,
+        NGINX,
+        None,
+        kind="reference",
+    ),
 )
 
 
@@ -225,7 +235,7 @@ def render(
     ]
     for row in rows:
         goal = row.comparison.goal
-        met = "control" if row.met is None else ("yes" if row.met else "**no**")
+        met = row.comparison.kind if row.met is None else ("yes" if row.met else "**no**")
         floor = f"{row.floor_ratio:.2f}" if row.floor_ratio is not None else "-"
         lines.append(
             f"| {row.comparison.label} | {row.connections} | {row.shim.rps:,.0f} "
@@ -338,7 +348,7 @@ def running_servers(tmp: Path, before: Path | None = None) -> Iterator[dict[str,
     """Every setup at once on core 0; they only compete while wrk drives one of them."""
     names = ("fastapi", "fastapi_again", "minimal", "gunicorn", "router", "remote")
     ports = {name: free_port() for name in names}
-    for name in ("minimal_proxy", "nginx", "router_before", "remote_before"):
+    for name in ("minimal_proxy", "raw_proxy", "nginx", "router_before", "remote_before"):
         ports[name] = free_port()
     gunicorn_cmd = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "sync"]
     upstream = f"http://127.0.0.1:{ports['gunicorn']}"
@@ -375,6 +385,9 @@ def running_servers(tmp: Path, before: Path | None = None) -> Iterator[dict[str,
             "bench.apps:minimal_proxy",
             "--factory",
             env={"BENCH_UPSTREAM": upstream},
+        ),
+        "raw_proxy": uvicorn(
+            "raw_proxy", "bench.apps:raw_proxy", "--factory", env={"BENCH_UPSTREAM": upstream}
         ),
         "nginx": Server([nginx, "-p", str(prefix), "-c", str(conf)], ports["nginx"]),
     }
@@ -450,8 +463,9 @@ def main(seconds: float = 5.0, rounds: int = 3, concurrencies: Sequence[int] = (
         "metrics, traffic windows, shadow hook and its worker process; nginx: 1 worker), "
         "wrk -t2 on core 1. Floors, in the same run: the minimal dispatcher (a dict from "
         "path to app in front of the same two apps, `bench.apps.MinimalDispatcher`) and "
-        "the minimal proxy (pure ASGI on one shared aiohttp session, "
-        "`bench.apps.MinimalProxy`)."
+        "two proxies: pure ASGI on one shared aiohttp session, the router's client "
+        "(`bench.apps.MinimalProxy`), and the leanest, asyncio streams and httptools with "
+        "no pool, timeout or retry (`bench.apps.RawProxy`)."
     )
     if before_commit:
         note += f" Rows marked before: the router of commit {before_commit}, same run."

@@ -8,8 +8,8 @@ import pytest
 from bench.harness import WrkResult
 from bench.router import (
     COMPARISONS,
-    MINIMAL_PROXY,
     NGINX,
+    RAW_PROXY,
     REMOTE,
     ROUTER_LEGACY,
     ROUTER_NEW,
@@ -90,7 +90,7 @@ def test_a_miss_is_explained_from_the_measured_cpu(floor_rps: float, verdict: st
     results = all_targets(1000.0)
     results[REMOTE] = Measured(result(500.0), 300.0)
     results[NGINX] = Measured(result(1000.0), 100.0)
-    results[MINIMAL_PROXY] = Measured(result(floor_rps), 180.0)
+    results[RAW_PROXY] = Measured(result(floor_rps), 180.0)
     text = render(rows_for(50, results), {50: results}, "note")
     missed = re.findall(r"^- (.+?), c=50: ([\d.]+)\. (.+)$", text, re.MULTILINE)
     assert [(label, ratio) for label, ratio, _ in missed] == [
