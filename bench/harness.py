@@ -273,7 +273,8 @@ def median_of(rounds: int, measure: Callable[[], WrkResult]) -> WrkResult:
 
 
 def commit_line() -> str:
-    """The commit the bench ran at, marked when the tree held uncommitted changes."""
+    """The commit the bench ran at, marked when the tree held uncommitted changes (other
+    than RESULTS.md itself, which each section of a run writes in turn)."""
     repo = Path(__file__).parent.parent
 
     def git(*args: str) -> str:
@@ -281,7 +282,7 @@ def commit_line() -> str:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short=12", "HEAD") or "unknown commit"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
     return f"commit {commit}{' + uncommitted changes' if dirty else ''}"
 
 
