@@ -82,6 +82,7 @@ class Server:
         env: Mapping[str, str] | None = None,
         core: str = SERVER_CORE,
         ready_timeout: float = 30.0,
+        cwd: Path | None = None,
     ) -> None:
         self.command = pinned(command, core)
         self.port = port
@@ -91,6 +92,7 @@ class Server:
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         self.env = {**os.environ, "PATH": path, **(env or {})}
         self.ready_timeout = ready_timeout
+        self.cwd = cwd  # ``python -m`` puts it first on sys.path, before PYTHONPATH
         self.process: subprocess.Popen[bytes] | None = None
         # A file, not a pipe: nobody drains a pipe during the runs, and a server that logs
         # per request (the router's access line) blocks once 64 KiB of it are unread.
@@ -104,6 +106,7 @@ class Server:
         self.process = subprocess.Popen(
             self.command,
             env=self.env,
+            cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             start_new_session=True,

@@ -366,9 +366,13 @@ def running_servers(tmp: Path, before: Path | None = None) -> Iterator[dict[str,
     nginx = ensure_tool("nginx")
 
     def uvicorn(
-        name: str, target: str, *extra: str, env: Mapping[str, str] | None = None
+        name: str,
+        target: str,
+        *extra: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Server:
-        return Server(_uvicorn(target, ports[name], *extra), ports[name], env=env)
+        return Server(_uvicorn(target, ports[name], *extra), ports[name], env=env, cwd=cwd)
 
     servers = {
         "gunicorn": Server(
@@ -392,13 +396,21 @@ def running_servers(tmp: Path, before: Path | None = None) -> Iterator[dict[str,
         "nginx": Server([nginx, "-p", str(prefix), "-c", str(conf)], ports["nginx"]),
     }
     if before is not None:
-        # PYTHONPATH first: the worktree's router_proxy and bench, not this checkout's.
+        # Run from the worktree, with it first on the path: its router_proxy and bench.
         old = {"PYTHONPATH": str(before)}
         servers["router_before"] = uvicorn(
-            "router_before", "bench.apps:router_app", *router_flags, env={**router_env, **old}
+            "router_before",
+            "bench.apps:router_app",
+            *router_flags,
+            env={**router_env, **old},
+            cwd=before,
         )
         servers["remote_before"] = uvicorn(
-            "remote_before", "bench.apps:router_app", *router_flags, env={**remote_env, **old}
+            "remote_before",
+            "bench.apps:router_app",
+            *router_flags,
+            env={**remote_env, **old},
+            cwd=before,
         )
     with ExitStack() as stack:
         for server in servers.values():

@@ -99,48 +99,58 @@ async def _measure() -> tuple[dict[str, float], dict[str, float], list[str]]:
     from bench import apps
 
     router = apps.router_app()
+    streams = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
     with open(os.devnull, "w") as null:
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(null)
-        lifespan = await _started(router)
-        dispatcher = router.dispatcher
-        parts = dispatcher.parts
-        sinks = list(parts.stats.sinks)
-        prometheus = [s for s in sinks if type(s).__name__ == "PrometheusSink"]
-        windows = [s for s in sinks if s not in prometheus]
+        kept = [handler.setStream(null) for handler in streams]  # the access lines go nowhere
+        try:
+            return await _measure_quietly(router)
+        finally:
+            for handler, stream in zip(streams, kept, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
 
-        def variant(log: str, kept: list[Any], extras: bool) -> Callable[[], None]:
-            def apply() -> None:
-                dispatcher.access.mode = log
-                parts.stats.sinks = list(kept)
-                dispatcher.parts = (
-                    parts
-                    if extras
-                    else dataclasses.replace(parts, shadow_hook=None, sampler=None, tracer=None)
-                )
 
-            return apply
+async def _measure_quietly(router: Any) -> tuple[dict[str, float], dict[str, float], list[str]]:
+    from bench import apps
 
-        variants = {
-            "access line": variant("all", sinks, True),
-            "Prometheus metrics": variant("off", sinks, True),
-            "traffic windows": variant("off", windows, True),
-            "shadow hook, traffic sampler, tracer check": variant("off", [], True),
-            "dispatcher core": variant("off", [], False),
-        }
-        samples: dict[str, list[float]] = {name: [] for name in ["FastAPI alone", *variants]}
-        for _ in range(2):  # warm-up
-            await _cpu_us(router, CALLS)
-        for _ in range(ROUNDS):
-            samples["FastAPI alone"].append(await _cpu_us(apps.new_app, CALLS))
-            for name, apply in variants.items():
-                apply()
-                samples[name].append(await _cpu_us(router, CALLS))
-        variants["access line"]()
-        core = _core_steps(router)
-        lifespan[0].put_nowait({"type": "lifespan.shutdown"})
-        await lifespan[1]
+    lifespan = await _started(router)
+    dispatcher = router.dispatcher
+    parts = dispatcher.parts
+    sinks = list(parts.stats.sinks)
+    prometheus = [s for s in sinks if type(s).__name__ == "PrometheusSink"]
+    windows = [s for s in sinks if s not in prometheus]
+
+    def variant(log: str, kept: list[Any], extras: bool) -> Callable[[], None]:
+        def apply() -> None:
+            dispatcher.access.mode = log
+            parts.stats.sinks = list(kept)
+            dispatcher.parts = (
+                parts
+                if extras
+                else dataclasses.replace(parts, shadow_hook=None, sampler=None, tracer=None)
+            )
+
+        return apply
+
+    variants = {
+        "access line": variant("all", sinks, True),
+        "Prometheus metrics": variant("off", sinks, True),
+        "traffic windows": variant("off", windows, True),
+        "shadow hook, traffic sampler, tracer check": variant("off", [], True),
+        "dispatcher core": variant("off", [], False),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in ["FastAPI alone", *variants]}
+    for _ in range(2):  # warm-up
+        await _cpu_us(router, CALLS)
+    for _ in range(ROUNDS):
+        samples["FastAPI alone"].append(await _cpu_us(apps.new_app, CALLS))
+        for name, apply in variants.items():
+            apply()
+            samples[name].append(await _cpu_us(router, CALLS))
+    variants["access line"]()
+    core = _core_steps(router)
+    lifespan[0].put_nowait({"type": "lifespan.shutdown"})
+    await lifespan[1]
     medians = {name: statistics.median(values) for name, values in samples.items()}
     return medians, core, list(variants)
 
