@@ -72,7 +72,16 @@ class Workers:
         )
 
 
+# The demo project's apps, as its own strangler.toml names them (strangler up serves only
+# what [apps] names).
 CONFIG = """\
+[apps]
+legacy = "legacy_flask.wsgi:app"
+new = "fastapi_app.main:app"
+
+[up]
+legacy_config = "python:legacy_flask.gunicorn_conf"
+
 [router]
 circuit_reset_seconds = 2.0
 
