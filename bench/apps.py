@@ -137,6 +137,15 @@ def minimal_dispatcher() -> MinimalDispatcher:
     return MinimalDispatcher()
 
 
+async def _lifespan(receive: Any, send: Any, close: Any = None) -> None:
+    """Start at once; on shutdown, await ``close()`` (when given), then say so."""
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    if close is not None:
+        await close()
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 class MinimalProxy:
     """The floor for remote mode: a pure-ASGI reverse proxy on one shared aiohttp session
     to ``BENCH_UPSTREAM`` (the client the router uses), copying method, path, headers and
@@ -151,11 +160,7 @@ class MinimalProxy:
         from yarl import URL
 
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            if self.session is not None:
-                await self.session.close()
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan(receive, send, self._close)
             return
         if self.session is None:
             self.session = aiohttp.ClientSession(auto_decompress=False)
@@ -179,6 +184,10 @@ class MinimalProxy:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+
+    async def _close(self) -> None:
+        if self.session is not None:  # made by the first request, if any came
+            await self.session.close()
 
 
 def minimal_proxy() -> MinimalProxy:
@@ -218,9 +227,7 @@ class RawProxy:
         import httptools
 
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan(receive, send)
             return
         reader, writer = await asyncio.open_connection(self.host, self.port)
         target = scope["raw_path"] + (

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.harness import machine_line, write_section
+from router_proxy.lifespan import AppLifespan
 
 CALLS = 1500
 ROUNDS = 9
@@ -86,15 +87,6 @@ async def _cpu_us(app: Any, calls: int) -> float:
     return (time.process_time() - began) / calls * 1e6
 
 
-async def _started(app: Any) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await inbox.put({"type": "lifespan.startup"})
-    task = asyncio.create_task(app({"type": "lifespan", "state": {}}, inbox.get, outbox.put))
-    await outbox.get()
-    return inbox, task  # kept by the caller: an unreferenced task may be collected
-
-
 async def _measure() -> tuple[dict[str, float], dict[str, float], list[str]]:
     from bench import apps
 
@@ -113,7 +105,8 @@ async def _measure() -> tuple[dict[str, float], dict[str, float], list[str]]:
 async def _measure_quietly(router: Any) -> tuple[dict[str, float], dict[str, float], list[str]]:
     from bench import apps
 
-    lifespan = await _started(router)
+    lifespan = AppLifespan(router)
+    await lifespan.startup()
     dispatcher = router.dispatcher
     parts = dispatcher.parts
     sinks = list(parts.stats.sinks)
@@ -149,8 +142,7 @@ async def _measure_quietly(router: Any) -> tuple[dict[str, float], dict[str, flo
             samples[name].append(await _cpu_us(router, CALLS))
     variants["access line"]()
     core = _core_steps(router)
-    lifespan[0].put_nowait({"type": "lifespan.shutdown"})
-    await lifespan[1]
+    await lifespan.shutdown()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     return medians, core, list(variants)
 

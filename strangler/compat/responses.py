@@ -101,14 +101,6 @@ async def flask_response(
     return await run_in_threadpool(_render, legacy, request, produce)
 
 
-def _legacy_error(legacy: Flask, error: HTTPException) -> Callable[[], ResponseReturnValue]:
-    def produce() -> ResponseReturnValue:
-        handled = legacy.handle_user_exception(error)
-        return legacy.make_response(handled)
-
-    return produce
-
-
 def _as_werkzeug(exc: StarletteHTTPException) -> HTTPException:
     kind = default_exceptions.get(exc.status_code)
     if kind is None:
@@ -133,11 +125,11 @@ def flask_error_profile(app: FastAPI, legacy: Flask) -> None:
     """Install on ``app`` the handlers that make its errors the legacy's."""
 
     async def invalid(request: Request, _exc: Exception) -> Response:
-        return await flask_response(legacy, request, _legacy_error(legacy, BadRequest()))
+        return await run_in_threadpool(legacy_error, legacy, request, BadRequest())
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        answer = await flask_response(legacy, request, _legacy_error(legacy, _as_werkzeug(exc)))
+        answer = await run_in_threadpool(legacy_error, legacy, request, _as_werkzeug(exc))
         for name, value in (exc.headers or {}).items():
             answer.headers[name] = value
         return answer
